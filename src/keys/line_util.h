@@ -1,0 +1,44 @@
+// Internal to keys/: splitting of text lines in OpenSSH's key-file formats.
+#pragma once
+
+#include <string_view>
+
+namespace hashi::keys::line_util {
+
+inline bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+inline std::string_view trim_left(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  return s;
+}
+
+inline std::string_view trim_right(std::string_view s) {
+  while (!s.empty() && (is_space(s.back()) || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Takes the next whitespace-delimited token off the front of `s` (after leading whitespace).
+inline std::string_view next_token(std::string_view& s) {
+  s = trim_left(s);
+  size_t n = 0;
+  while (n < s.size() && !is_space(s[n])) ++n;
+  std::string_view tok = s.substr(0, n);
+  s.remove_prefix(n);
+  return tok;
+}
+
+// Calls fn(line, line_number) for each line of `contents` (1-based numbers, '\n' separated).
+template <typename Fn>
+void for_each_line(std::string_view contents, Fn&& fn) {
+  size_t number = 0;
+  while (!contents.empty()) {
+    size_t nl = contents.find('\n');
+    std::string_view line = contents.substr(0, nl);
+    contents.remove_prefix(nl == std::string_view::npos ? contents.size() : nl + 1);
+    if (!fn(line, ++number)) return;
+  }
+}
+
+}  // namespace hashi::keys::line_util
