@@ -1,0 +1,265 @@
+#include "transport/kex.h"
+
+#include <array>
+
+#include "crypto/dh_groups.h"
+#include "wire/messages.h"
+#include "wire/reader.h"
+#include "wire/writer.h"
+
+namespace hashi::transport {
+
+namespace {
+
+using crypto::HashAlg;
+
+constexpr std::array kMethods = {
+    KexMethodInfo{"curve25519-sha256", KexFamily::kEcdh, HashAlg::kSha256, true},
+    KexMethodInfo{"curve25519-sha256@libssh.org", KexFamily::kEcdh, HashAlg::kSha256, true},
+    KexMethodInfo{"ecdh-sha2-nistp256", KexFamily::kEcdh, HashAlg::kSha256, false,
+                  crypto::Curve::kP256},
+    KexMethodInfo{"ecdh-sha2-nistp384", KexFamily::kEcdh, HashAlg::kSha384, false,
+                  crypto::Curve::kP384},
+    KexMethodInfo{"ecdh-sha2-nistp521", KexFamily::kEcdh, HashAlg::kSha512, false,
+                  crypto::Curve::kP521},
+    KexMethodInfo{"diffie-hellman-group14-sha256", KexFamily::kDhGroup, HashAlg::kSha256, false,
+                  crypto::Curve::kP256, 14},
+    KexMethodInfo{"diffie-hellman-group16-sha512", KexFamily::kDhGroup, HashAlg::kSha512, false,
+                  crypto::Curve::kP256, 16},
+    KexMethodInfo{"diffie-hellman-group18-sha512", KexFamily::kDhGroup, HashAlg::kSha512, false,
+                  crypto::Curve::kP256, 18},
+    KexMethodInfo{"diffie-hellman-group-exchange-sha256", KexFamily::kDhGex, HashAlg::kSha256},
+};
+
+// Private exponent size for finite-field DH: twice the 256-bit security level of the strongest
+// cipher we use, as OpenSSH sizes it.
+constexpr size_t kDhExponentBits = 512;
+
+Status kex_failed(std::string why) {
+  return Status::fail(msg::DisconnectReason::kKeyExchangeFailed, std::move(why));
+}
+
+void append_mpint_secret(SecretBytes& out, ByteView magnitude) {
+  Bytes tmp;
+  wire::Writer(tmp).mpint(magnitude);
+  out.assign(tmp.begin(), tmp.end());
+  OPENSSL_cleanse(tmp.data(), tmp.size());
+}
+
+}  // namespace
+
+const KexMethodInfo* find_kex_method(std::string_view name) {
+  for (const auto& m : kMethods) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+KeyExchange::KeyExchange(const KexMethodInfo& method, KexTranscript transcript)
+    : method_(method), transcript_(std::move(transcript)) {}
+
+KeyExchange::~KeyExchange() = default;
+
+std::unique_ptr<KeyExchange> KeyExchange::client(const KexMethodInfo& method,
+                                                 KexTranscript transcript,
+                                                 std::string host_key_algorithm, GexRequest gex) {
+  std::unique_ptr<KeyExchange> k(new KeyExchange(method, std::move(transcript)));
+  k->host_key_algorithm_ = std::move(host_key_algorithm);
+  k->gex_ = gex;
+  return k;
+}
+
+std::unique_ptr<KeyExchange> KeyExchange::server(const KexMethodInfo& method,
+                                                 KexTranscript transcript,
+                                                 std::shared_ptr<const keys::PrivateKey> host_key,
+                                                 std::string host_key_algorithm) {
+  std::unique_ptr<KeyExchange> k(new KeyExchange(method, std::move(transcript)));
+  k->is_server_ = true;
+  k->signer_ = std::move(host_key);
+  k->host_key_algorithm_ = std::move(host_key_algorithm);
+  k->step_ = method.family == KexFamily::kDhGex ? Step::kAwaitGexRequest : Step::kAwaitInit;
+  return k;
+}
+
+void KeyExchange::start(std::vector<Bytes>& out) {
+  if (is_server_ || step_ != Step::kStart) return;
+  Bytes m;
+  wire::Writer w(m);
+  switch (method_.family) {
+    case KexFamily::kEcdh:
+      agreement_ = method_.x25519 ? crypto::make_x25519() : crypto::make_ecdh(method_.curve);
+      w.u8(msg::kKexdhInit).string(agreement_->public_value());
+      step_ = Step::kAwaitReply;
+      break;
+    case KexFamily::kDhGroup: {
+      const auto& g = crypto::modp_group(method_.modp_group);
+      agreement_ = crypto::make_dh(g.p, g.g, kDhExponentBits);
+      w.u8(msg::kKexdhInit).mpint(agreement_->public_value());
+      step_ = Step::kAwaitReply;
+      break;
+    }
+    case KexFamily::kDhGex:
+      w.u8(msg::kKexDhGexRequest).u32(gex_.min).u32(gex_.preferred).u32(gex_.max);
+      step_ = Step::kAwaitGroup;
+      break;
+  }
+  out.push_back(std::move(m));
+}
+
+Status KeyExchange::on_message(ByteView payload, std::vector<Bytes>& out) {
+  uint8_t type = payload.empty() ? 0 : payload[0];
+  switch (step_) {
+    case Step::kAwaitGroup:
+      if (type == msg::kKexDhGexGroup) return client_on_group(payload, out);
+      break;
+    case Step::kAwaitReply:
+      if ((method_.family == KexFamily::kDhGex && type == msg::kKexDhGexReply) ||
+          (method_.family != KexFamily::kDhGex && type == msg::kKexdhReply)) {
+        return client_on_reply(payload);
+      }
+      break;
+    case Step::kAwaitGexRequest:
+      if (type == msg::kKexDhGexRequest) return server_on_gex_request(payload, out);
+      break;
+    case Step::kAwaitInit:
+      if ((method_.family == KexFamily::kDhGex && type == msg::kKexDhGexInit) ||
+          (method_.family != KexFamily::kDhGex && type == msg::kKexdhInit)) {
+        return server_on_init(payload, out);
+      }
+      break;
+    case Step::kStart:
+      break;
+  }
+  return Status::protocol_error("unexpected key exchange message " + std::to_string(type));
+}
+
+Status KeyExchange::client_on_group(ByteView payload, std::vector<Bytes>& out) {
+  // SSH_MSG_KEX_DH_GEX_GROUP, RFC 4419 section 3: mpint p, mpint g.
+  wire::Reader r(payload.subspan(1));
+  ByteView p, g;
+  if (!r.mpint_positive(p) || !r.mpint_positive(g) || !r.empty()) {
+    return Status::protocol_error("malformed KEX_DH_GEX_GROUP");
+  }
+  if (!crypto::gex_group_acceptable(p, g, gex_.min, gex_.max)) {
+    return kex_failed("server offered an unacceptable DH group (" + std::to_string(p.size() * 8) +
+                      " bits)");
+  }
+  gex_p_.assign(p.begin(), p.end());
+  gex_g_.assign(g.begin(), g.end());
+  agreement_ = crypto::make_dh(gex_p_, gex_g_, kDhExponentBits);
+  Bytes m;
+  wire::Writer(m).u8(msg::kKexDhGexInit).mpint(agreement_->public_value());
+  out.push_back(std::move(m));
+  step_ = Step::kAwaitReply;
+  return Status::ok();
+}
+
+Status KeyExchange::client_on_reply(ByteView payload) {
+  // KEXDH_REPLY / KEX_ECDH_REPLY / KEX_DH_GEX_REPLY: string K_S, (mpint f | string Q_S),
+  // string signature of H.
+  wire::Reader r(payload.subspan(1));
+  ByteView ks, server_value, sig;
+  bool ok = r.string(ks) &&
+            (values_are_mpints() ? r.mpint_positive(server_value) : r.string(server_value)) &&
+            r.string(sig) && r.empty();
+  if (!ok) return Status::protocol_error("malformed key exchange reply");
+  host_key_ = keys::PublicKey::from_blob(ks);
+  if (!host_key_) return kex_failed("invalid server host key");
+  auto want_type = keys::key_type_for_algorithm(host_key_algorithm_);
+  if (!want_type || *want_type != host_key_->type()) {
+    return kex_failed("server host key type " + std::string(host_key_->type_name()) +
+                      " does not match negotiated " + host_key_algorithm_);
+  }
+  auto k = agreement_->agree(server_value);
+  if (!k) return kex_failed("invalid server key exchange value");
+  append_mpint_secret(k_mpint_, view(*k));
+  compute_hash(ks, agreement_->public_value(), server_value);
+  if (!host_key_->verify(host_key_algorithm_, hash_, sig)) {
+    return kex_failed("incorrect signature on the key exchange");
+  }
+  agreement_.reset();
+  done_ = true;
+  return Status::ok();
+}
+
+Status KeyExchange::server_on_gex_request(ByteView payload, std::vector<Bytes>& out) {
+  // SSH_MSG_KEX_DH_GEX_REQUEST, RFC 4419 section 3: uint32 min, n, max.
+  wire::Reader r(payload.subspan(1));
+  if (!r.u32(gex_.min) || !r.u32(gex_.preferred) || !r.u32(gex_.max) || !r.empty()) {
+    return Status::protocol_error("malformed KEX_DH_GEX_REQUEST");
+  }
+  if (gex_.min > gex_.preferred || gex_.preferred > gex_.max) {
+    return kex_failed("invalid group exchange request sizes");
+  }
+  auto group = crypto::choose_gex_group(gex_.min, gex_.preferred, gex_.max);
+  if (!group) return kex_failed("no DH group fits the requested sizes");
+  gex_p_.assign(group->p.begin(), group->p.end());
+  gex_g_.assign(group->g.begin(), group->g.end());
+  Bytes m;
+  wire::Writer(m).u8(msg::kKexDhGexGroup).mpint(gex_p_).mpint(gex_g_);
+  out.push_back(std::move(m));
+  step_ = Step::kAwaitInit;
+  return Status::ok();
+}
+
+Status KeyExchange::server_on_init(ByteView payload, std::vector<Bytes>& out) {
+  wire::Reader r(payload.subspan(1));
+  ByteView client_value;
+  bool ok = (values_are_mpints() ? r.mpint_positive(client_value) : r.string(client_value)) &&
+            r.empty();
+  if (!ok) return Status::protocol_error("malformed key exchange init");
+  switch (method_.family) {
+    case KexFamily::kEcdh:
+      agreement_ = method_.x25519 ? crypto::make_x25519() : crypto::make_ecdh(method_.curve);
+      break;
+    case KexFamily::kDhGroup: {
+      const auto& g = crypto::modp_group(method_.modp_group);
+      agreement_ = crypto::make_dh(g.p, g.g, kDhExponentBits);
+      break;
+    }
+    case KexFamily::kDhGex:
+      agreement_ = crypto::make_dh(gex_p_, gex_g_, kDhExponentBits);
+      break;
+  }
+  auto k = agreement_->agree(client_value);
+  if (!k) return kex_failed("invalid client key exchange value");
+  append_mpint_secret(k_mpint_, view(*k));
+  const Bytes& ks = signer_->public_key().blob();
+  compute_hash(ks, client_value, agreement_->public_value());
+  Bytes sig = signer_->sign(host_key_algorithm_, hash_);
+  Bytes m;
+  wire::Writer w(m);
+  w.u8(method_.family == KexFamily::kDhGex ? msg::kKexDhGexReply : msg::kKexdhReply).string(ks);
+  if (values_are_mpints()) {
+    w.mpint(agreement_->public_value());
+  } else {
+    w.string(agreement_->public_value());
+  }
+  w.string(sig);
+  out.push_back(std::move(m));
+  host_key_ = signer_->public_key();
+  agreement_.reset();
+  done_ = true;
+  return Status::ok();
+}
+
+void KeyExchange::compute_hash(ByteView ks, ByteView client_value, ByteView server_value) {
+  Bytes in;
+  wire::Writer w(in);
+  w.string(transcript_.client_version).string(transcript_.server_version);
+  w.string(transcript_.client_kexinit).string(transcript_.server_kexinit);
+  w.string(ks);
+  if (method_.family == KexFamily::kDhGex) {
+    w.u32(gex_.min).u32(gex_.preferred).u32(gex_.max).mpint(gex_p_).mpint(gex_g_);
+  }
+  if (values_are_mpints()) {
+    w.mpint(client_value).mpint(server_value);
+  } else {
+    w.string(client_value).string(server_value);
+  }
+  w.raw(view(k_mpint_));
+  hash_ = crypto::hash(method_.hash, in);
+  OPENSSL_cleanse(in.data(), in.size());
+}
+
+}  // namespace hashi::transport
