@@ -238,17 +238,26 @@ _launch_sshd() {
 
 start_sshd() { _start sshd "$@"; }  # start_sshd [CONFIG-LINE...]: the reference OpenSSH sshd
 
-_launch_hashi() {
+hashi_server_path() {  # the server under test as an absolute path (sshd insists on one)
   local server=$HASHI_SERVER
-  case $server in */*) ;; *) server=$(command -v "$server") ;; esac
-  if is_openssh_sshd "$server"; then
-    server=$(readlink -f "$server")
-    { _server_config hashi "$@"; _sshd_only_config; } >"$SERVER_CFG"
-  else
+  case $server in */*) ;; *) server=$(command -v "$server" || echo "$server") ;; esac
+  is_openssh_sshd "$server" && server=$(readlink -f "$server")
+  echo "$server"
+}
+
+hashi_server_config() {  # hashi_server_config [LINE...]: the config for $HASHI_SERVER on $SERVER_PORT
+  _server_config hashi "$@"
+  if is_openssh_sshd "$HASHI_SERVER"; then
+    _sshd_only_config
+  elif [ -n "${HASHI_SERVER_EXTRA:-}" ]; then
     # HASHI_SERVER_EXTRA: more config lines (newline-separated) for hashi-server only
-    { _server_config hashi "$@"; [ -z "${HASHI_SERVER_EXTRA:-}" ] || printf '%s\n' "$HASHI_SERVER_EXTRA"; } >"$SERVER_CFG"
+    printf '%s\n' "$HASHI_SERVER_EXTRA"
   fi
-  "$server" -D -e -f "$SERVER_CFG" 2>>"$SERVER_LOG" &
+}
+
+_launch_hashi() {
+  hashi_server_config "$@" >"$SERVER_CFG"
+  "$(hashi_server_path)" -D -e -f "$SERVER_CFG" 2>>"$SERVER_LOG" &
 }
 
 start_hashi_server() { _start hashi "$@"; }  # start_hashi_server [CONFIG-LINE...]
@@ -280,6 +289,53 @@ _launch_dropbear() {
 }
 
 start_dropbear() { _start dropbear "$@"; }  # start_dropbear [DROPBEAR-ARG...]
+
+# --- the algorithm matrix, shared by the client and the server tests -------------------------
+
+# algorithm_matrix TRY PORT: calls "TRY NAME CLIENT-ARGS..." for kex x cipher (the full product
+# when a connection takes under 0.3 s, else each list plus a diagonal), each MAC with both CTR key
+# sizes, and each host-key algorithm with KNOWN_HOSTS holding only the key it must prove.
+algorithm_matrix() {
+  local try=$1 port=$2 k c m h i start per_conn_us
+  start=${EPOCHREALTIME/./}
+  for k in "${ALL_KEX[@]}"; do
+    "$try" "kex:$k+${ALL_CIPHERS[0]}" -o KexAlgorithms="$k" -c "${ALL_CIPHERS[0]}"
+  done
+  per_conn_us=$(( (${EPOCHREALTIME/./} - start) / ${#ALL_KEX[@]} ))
+  if [ "$per_conn_us" -lt 300000 ]; then
+    for c in "${ALL_CIPHERS[@]:1}"; do
+      for k in "${ALL_KEX[@]}"; do "$try" "kex:$k+$c" -o KexAlgorithms="$k" -c "$c"; done
+    done
+  else
+    echo "# $((per_conn_us / 1000)) ms per connection: kex and cipher lists plus a diagonal, not the full product"
+    for c in "${ALL_CIPHERS[@]:1}"; do
+      "$try" "cipher:$c+${ALL_KEX[0]}" -o KexAlgorithms="${ALL_KEX[0]}" -c "$c"
+    done
+    for i in "${!ALL_KEX[@]}"; do
+      ((i == 0)) && continue
+      c=${ALL_CIPHERS[i % ${#ALL_CIPHERS[@]}]}
+      [ "$c" = "${ALL_CIPHERS[0]}" ] && c=${ALL_CIPHERS[1]}
+      "$try" "kex:${ALL_KEX[i]}+$c" -o KexAlgorithms="${ALL_KEX[i]}" -c "$c"
+    done
+  fi
+  for m in "${ALL_MACS[@]}"; do
+    for c in aes128-ctr aes256-ctr; do "$try" "mac:$m+$c" -c "$c" -m "$m"; done
+  done
+  for h in "${ALL_HOSTKEY_ALGS[@]}"; do
+    echo "[$HOST]:$port $(cut -d' ' -f1,2 "$(hostkey_file "$h").pub")" >"$T/known_hosts.$h"
+    KNOWN_HOSTS=$T/known_hosts.$h "$try" "hostkey:$h" -o HostKeyAlgorithms="$h"
+  done
+}
+
+hostkey_file() {  # hostkey_file ALGORITHM: the private host key that algorithm signs with
+  case $1 in
+    ssh-ed25519) echo "$T/host_ed25519" ;;
+    ecdsa-sha2-nistp256) echo "$T/host_ecdsa256" ;;
+    ecdsa-sha2-nistp384) echo "$T/host_ecdsa384" ;;
+    ecdsa-sha2-nistp521) echo "$T/host_ecdsa521" ;;
+    rsa-sha2-256 | rsa-sha2-512 | ssh-rsa) echo "$T/host_rsa" ;;
+  esac
+}
 
 # --- data -------------------------------------------------------------------------------------
 

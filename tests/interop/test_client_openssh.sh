@@ -23,42 +23,8 @@ try_echo() {  # try_echo NAME ARGS...: 'echo ok' must come back
   expect_eq "$name" ok "$got" "$T/err" "$LOG"
 }
 
-# --- kex x cipher: the full product when connections are fast, else each list plus a diagonal
-start=${EPOCHREALTIME/./}
-for k in "${ALL_KEX[@]}"; do
-  try_echo "kex:$k+${ALL_CIPHERS[0]}" -o KexAlgorithms="$k" -c "${ALL_CIPHERS[0]}"
-done
-per_conn_us=$(( (${EPOCHREALTIME/./} - start) / ${#ALL_KEX[@]} ))
-if [ "$per_conn_us" -lt 300000 ]; then
-  for c in "${ALL_CIPHERS[@]:1}"; do
-    for k in "${ALL_KEX[@]}"; do try_echo "kex:$k+$c" -o KexAlgorithms="$k" -c "$c"; done
-  done
-else
-  echo "# $((per_conn_us / 1000)) ms per connection: kex and cipher lists plus a diagonal, not the full product"
-  for c in "${ALL_CIPHERS[@]:1}"; do
-    try_echo "cipher:$c+${ALL_KEX[0]}" -o KexAlgorithms="${ALL_KEX[0]}" -c "$c"
-  done
-  for i in "${!ALL_KEX[@]}"; do
-    ((i == 0)) && continue
-    c=${ALL_CIPHERS[i % ${#ALL_CIPHERS[@]}]}
-    [ "$c" = "${ALL_CIPHERS[0]}" ] && c=${ALL_CIPHERS[1]}
-    try_echo "kex:${ALL_KEX[i]}+$c" -o KexAlgorithms="${ALL_KEX[i]}" -c "$c"
-  done
-fi
-
-# --- MACs with both CTR key sizes
-for m in "${ALL_MACS[@]}"; do
-  for c in aes128-ctr aes256-ctr; do try_echo "mac:$m+$c" -c "$c" -m "$m"; done
-done
-
-# --- host-key algorithms: the key the server proves must be the one in a strict known_hosts
-declare -A hostkey_file=([ssh-ed25519]=host_ed25519 [ecdsa-sha2-nistp256]=host_ecdsa256
-  [ecdsa-sha2-nistp384]=host_ecdsa384 [ecdsa-sha2-nistp521]=host_ecdsa521
-  [rsa-sha2-256]=host_rsa [rsa-sha2-512]=host_rsa)
-for h in "${ALL_HOSTKEY_ALGS[@]}"; do
-  echo "[$HOST]:$P $(cut -d' ' -f1,2 "$T/${hostkey_file[$h]}.pub")" >"$T/known_hosts.$h"
-  KNOWN_HOSTS=$T/known_hosts.$h try_echo "hostkey:$h" -o HostKeyAlgorithms="$h"
-done
+# --- kex x cipher, MACs, host-key algorithms
+algorithm_matrix try_echo "$P"
 # ... and a known_hosts entry for another key must be refused (255)
 ssh-keygen -q -t ed25519 -N '' -f "$T/other_host" </dev/null
 echo "[$HOST]:$P $(cut -d' ' -f1,2 "$T/other_host.pub")" >"$T/known_hosts.wrong"
