@@ -88,7 +88,7 @@ bool derive(EVP_PKEY* ours, EVP_PKEY* peer, SecretBytes& out, bool dh_pad) {
 
 class X25519Agreement final : public KeyAgreement {
  public:
-  X25519Agreement() : key_(must(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"))) {
+  explicit X25519Agreement(EVP_PKEY* key) : key_(key) {
     size_t len = kLen;
     public_.resize(kLen);
     must(EVP_PKEY_get_raw_public_key(key_.get(), public_.data(), &len));
@@ -237,7 +237,21 @@ constexpr size_t kMinExponentBits = 256;
 
 }  // namespace
 
-std::unique_ptr<KeyAgreement> make_x25519() { return std::make_unique<X25519Agreement>(); }
+std::unique_ptr<KeyAgreement> make_x25519() {
+  return std::make_unique<X25519Agreement>(must(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519")));
+}
+
+std::unique_ptr<KeyAgreement> make_x25519_from_private(ByteView private_key) {
+  if (private_key.size() != 32) {
+    return nullptr;
+  }
+  EVP_PKEY* key = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, private_key.data(),
+                                               private_key.size());
+  if (key == nullptr) {
+    return nullptr;
+  }
+  return std::make_unique<X25519Agreement>(key);
+}
 
 std::unique_ptr<KeyAgreement> make_ecdh(Curve curve) {
   switch (curve) {

@@ -30,6 +30,9 @@ enum class Curve { kP256, kP384, kP521 };
 
 // make_x25519 generates a fresh X25519 key pair. Never returns nullptr (aborts if OpenSSL fails).
 std::unique_ptr<KeyAgreement> make_x25519();
+// make_x25519_from_private builds the agreement from a given 32-byte private scalar, for known-answer
+// tests only (real exchanges use make_x25519). Returns nullptr for a wrong length.
+std::unique_ptr<KeyAgreement> make_x25519_from_private(ByteView private_key);
 // make_ecdh generates a fresh key pair on `curve`. Never returns nullptr.
 std::unique_ptr<KeyAgreement> make_ecdh(Curve curve);
 // make_dh generates a fresh key pair in the group (p, g), given as unsigned big-endian magnitudes.
