@@ -1,0 +1,138 @@
+// ServerAuth: the server side of user authentication (RFC 4252, RFC 4253 section 10), sans-I/O.
+//
+// Policy comes from an Authenticator (the server program implements it; later it sits across the
+// privilege-separation boundary). Each on_message returns a status plus AuthEvents from which
+// the caller writes OpenSSH-style log lines (AuthEvent::log_line).
+//
+// Rules followed (as OpenSSH does):
+//  - SERVICE_REQUEST must be "ssh-userauth", else disconnect kServiceNotAvailable.
+//  - The user and service of the first USERAUTH_REQUEST are fixed: a change disconnects.
+//  - Unknown users get exactly the answers a known user without a matching key gets (the key
+//    lookup and the signature check are done all the same): no user enumeration.
+//  - Every FAILURE except the first "none" counts; reaching max_auth_tries disconnects with
+//    "Too many authentication failures" instead of sending that FAILURE.
+//  - A publickey algorithm must be in the allowed list and match the key's type.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/types.h"
+#include "keys/authorized_keys.h"
+#include "keys/key.h"
+#include "wire/bytes.h"
+#include "wire/messages.h"
+#include "wire/payload_sink.h"
+
+namespace hashi::auth {
+
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  // True if `user` may log in at all (exists, not locked, allowed by AllowUsers, ...).
+  virtual bool user_exists(std::string_view user) = 0;
+  // The options of the authorized_keys entry that authorizes `key` for `user`; nullopt if none.
+  // Called for unknown users too (so that both cost the same); the answer is then ignored.
+  virtual std::optional<keys::KeyOptions> authorize_key(std::string_view user,
+                                                        const keys::PublicKey& key) = 0;
+};
+
+// Something worth a log line.
+struct AuthEvent {
+  enum class Kind {
+    kInvalidUser,      // "Invalid user bob from ADDR port N"
+    kAccepted,         // "Accepted publickey for alice from ADDR port N ssh2: ED25519 SHA256:..."
+    kFailed,           // "Failed publickey for [invalid user ]alice from ADDR port N ssh2: ..."
+    kMaxTriesExceeded  // "maximum authentication attempts exceeded for [invalid user ]alice ..."
+  };
+  Kind kind = Kind::kFailed;
+  AuthMethod method = AuthMethod::kNone;
+  std::string user;
+  bool invalid_user = false;
+  std::string key_label;    // "ED25519", "RSA", "ECDSA"; empty if no key was involved
+  std::string fingerprint;  // "SHA256:..."; empty if no key was involved
+
+  // log_line formats the event in OpenSSH's wording for a peer at `address`:`port`.
+  std::string log_line(std::string_view address, uint16_t port) const;
+};
+
+struct ServerAuthLimits {
+  uint32_t max_auth_tries = 6;  // MaxAuthTries
+  // Methods offered in USERAUTH_FAILURE, in order; only publickey is implemented so far.
+  std::vector<AuthMethod> methods = {AuthMethod::kPublickey};
+  // Signature algorithms accepted for publickey (PubkeyAcceptedAlgorithms).
+  std::vector<std::string> pubkey_algorithms = {
+      "ssh-ed25519",         "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+      "ecdsa-sha2-nistp521", "rsa-sha2-512",        "rsa-sha2-256",
+  };
+};
+
+struct [[nodiscard]] ServerAuthStatus {
+  enum class Kind {
+    kInProgress,  // keep feeding messages
+    kSuccess,     // authenticated: see ServerAuth::result(); switch to the connection protocol
+    kDisconnect,  // disconnect with `disconnect_reason` and `message`
+  };
+  Kind kind = Kind::kInProgress;
+  AuthError error = AuthError::kNone;
+  msg::DisconnectReason disconnect_reason = msg::DisconnectReason::kProtocolError;
+  std::string message;
+  std::vector<AuthEvent> events;  // in order; log them
+};
+
+// What the rest of the server needs after success.
+struct AuthResult {
+  std::string user;
+  AuthMethod method = AuthMethod::kPublickey;
+  keys::KeyOptions key_options;
+  std::string key_label;    // "ED25519", ...
+  std::string fingerprint;  // "SHA256:..."
+  keys::PublicKey key;
+};
+
+class ServerAuth {
+ public:
+  ServerAuth(PayloadSink& sink, Authenticator& authenticator, ServerAuthLimits limits = {});
+
+  // set_session_id records the session identifier (the first exchange hash) that publickey
+  // signatures must cover. Call before feeding messages.
+  void set_session_id(ByteView session_id);
+
+  // on_message processes one payload (SERVICE_REQUEST or a message numbered 50-79).
+  ServerAuthStatus on_message(ByteView payload);
+
+  // The outcome after kSuccess, else nullptr.
+  const AuthResult* result() const { return result_ ? &*result_ : nullptr; }
+  // Failures counted against max_auth_tries so far.
+  uint32_t failures() const { return failures_; }
+
+ private:
+  enum class State { kAwaitService, kAwaitRequest, kDone };
+
+  ServerAuthStatus on_request(ByteView payload);
+  ServerAuthStatus on_publickey(ByteView method_specific, ServerAuthStatus status);
+  // fail sends USERAUTH_FAILURE (or disconnects once max_auth_tries is reached).
+  ServerAuthStatus fail(ServerAuthStatus status, bool counts);
+  ServerAuthStatus disconnect(AuthError error, msg::DisconnectReason reason, std::string message,
+                              ServerAuthStatus status = {});
+  bool algorithm_allowed(std::string_view alg) const;
+
+  PayloadSink& sink_;
+  Authenticator& authenticator_;
+  ServerAuthLimits limits_;
+  Bytes session_id_;
+  State state_ = State::kAwaitService;
+  bool have_user_ = false;
+  std::string user_;
+  std::string service_;
+  bool user_valid_ = false;
+  uint32_t attempts_ = 0;
+  uint32_t failures_ = 0;
+  std::optional<AuthResult> result_;
+  Bytes out_;
+};
+
+}  // namespace hashi::auth
