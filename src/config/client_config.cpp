@@ -273,6 +273,9 @@ class ClientParser {
     size_t linenum = 0;
     for (std::string_view line : split_lines(text)) {
       ++linenum;
+      if (++total_lines_ > kMaxTotalLines) {
+        return fail(ctx, linenum, "configuration too large (Include loop?)");
+      }
       if (!process_line(line, ctx, linenum, active, depth)) {
         return false;
       }
@@ -617,6 +620,7 @@ class ClientParser {
   std::string local_user_;
   const ConfigFileSource& files_;
   std::vector<std::string>* warnings_;
+  size_t total_lines_ = 0;
 };
 
 std::string sha1_hex(std::string_view data) {

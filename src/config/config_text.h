@@ -22,6 +22,9 @@ inline constexpr size_t kMaxConfigFileLen = 1024 * 1024;
 inline constexpr int kMaxIncludeDepth = 16;
 // Upper bound on the files one Include may pull in, so a glob over a huge directory stays cheap.
 inline constexpr size_t kMaxIncludeFiles = 256;
+// Upper bound on the lines one parse reads across all its files: Include may name the same file
+// twice per level, so without a total the work could grow as 2^kMaxIncludeDepth.
+inline constexpr size_t kMaxTotalLines = 20000;
 // Upper bound on the arguments of one line (OpenSSH's argv_split is unbounded; a long line of
 // single-character words would otherwise cost a vector entry per byte for no real config).
 inline constexpr size_t kMaxLineArgs = 4096;

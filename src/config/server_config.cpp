@@ -519,6 +519,13 @@ class ServerParser {
     size_t linenum = 0;
     for (std::string_view line : split_lines(text)) {
       ++linenum;
+      if (++total_lines_ > kMaxTotalLines) {
+        if (!too_large_) {
+          too_large_ = true;
+          diag(name, linenum, "configuration too large (Include loop?)", true);
+        }
+        return;
+      }
       process_line(line, name, linenum, depth);
     }
   }
@@ -679,6 +686,8 @@ class ServerParser {
   std::vector<ConfigDiagnostic>& diagnostics_;
   std::set<const void*> seen_;
   int block_ = -1;  // index of the Match block being read, -1 for global
+  size_t total_lines_ = 0;
+  bool too_large_ = false;
 };
 
 void fill_defaults(ServerOptions& o) {

@@ -211,3 +211,14 @@ TEST(ConfigServer, KnownKeywords) {
   EXPECT_TRUE(is_known_server_keyword("gssapiauthentication"));
   EXPECT_FALSE(is_known_server_keyword("StrictHostKeyChecking"));
 }
+
+TEST(ConfigServer, IncludeFanOutIsBounded) {
+  Fixture t;
+  t.fs.files["/etc/ssh/twice.conf"] = "Include twice.conf twice.conf\nMaxSessions 5\n";
+  EXPECT_FALSE(t.parse("Include twice.conf\n"));
+  bool found = false;
+  for (const auto& d : t.diags) {
+    found = found || d.message.find("too large") != std::string::npos;
+  }
+  EXPECT_TRUE(found);
+}
