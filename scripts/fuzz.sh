@@ -11,7 +11,7 @@ for f in build-fuzz/bin/fuzz_*; do
   seeds=tests/fuzz/corpus/$name
   scratch=$(mktemp -d)
   n=$((n + 1))
-  if "$f" -max_total_time="$secs" -max_len=70000 -rss_limit_mb=2048 -print_final_stats=0 \
+  if "$f" -max_total_time="$secs" -max_len=70000 -rss_limit_mb=2048 -print_final_stats=1 \
        "$scratch" ${seeds:+$( [ -d "$seeds" ] && echo "$seeds")} >"$scratch.log" 2>&1; then
     echo "fuzz $name: ok ($(grep -o 'stat::number_of_executed_runs: *[0-9]*' "$scratch.log" | awk '{print $2}') runs)"
   else
