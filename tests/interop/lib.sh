@@ -257,7 +257,8 @@ hashi_server_config() {  # hashi_server_config [LINE...]: the config for $HASHI_
 
 _launch_hashi() {
   hashi_server_config "$@" >"$SERVER_CFG"
-  "$(hashi_server_path)" -D -e -f "$SERVER_CFG" 2>>"$SERVER_LOG" &
+  # HASHI_SERVER_ARGS (array): more command-line flags for this start, e.g. (-o Ciphers=aes256-ctr)
+  "$(hashi_server_path)" -D -e -f "$SERVER_CFG" ${HASHI_SERVER_ARGS[@]+"${HASHI_SERVER_ARGS[@]}"} 2>>"$SERVER_LOG" &
 }
 
 start_hashi_server() { _start hashi "$@"; }  # start_hashi_server [CONFIG-LINE...]
