@@ -42,8 +42,19 @@ const CurveInfo* curve_info(KeyType type) {
 }
 
 const CurveInfo* curve_info_by_group(std::string_view group) {
-  for (const auto& c : kCurves) {
-    if (group == c.ossl_group) return &c;
+  // OpenSSL reports a group by its short name ("prime256v1") or its NIST name ("P-256").
+  struct Alias {
+    std::string_view name;
+    KeyType type;
+  };
+  static constexpr Alias kAliases[] = {
+      {"P-256", KeyType::kEcdsaP256},     {"prime256v1", KeyType::kEcdsaP256},
+      {"secp256r1", KeyType::kEcdsaP256}, {"P-384", KeyType::kEcdsaP384},
+      {"secp384r1", KeyType::kEcdsaP384}, {"P-521", KeyType::kEcdsaP521},
+      {"secp521r1", KeyType::kEcdsaP521},
+  };
+  for (const auto& a : kAliases) {
+    if (group == a.name) return curve_info(a.type);
   }
   return nullptr;
 }
