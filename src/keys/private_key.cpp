@@ -328,8 +328,17 @@ std::optional<SecretBytes> openssh_body(std::string_view text) {
 
 std::optional<PrivateKey::Impl> parse_with_decoder(ByteView data, std::string_view passphrase,
                                                    std::string& error) {
+  // Encrypted PEM always says so in its armor ("BEGIN ENCRYPTED PRIVATE KEY" or "Proc-Type:
+  // 4,ENCRYPTED"). Without a passphrase we stop here, as OpenSSH does, rather than run a KDF
+  // whose cost the file chooses.
+  const bool encrypted = as_string(data).find("ENCRYPTED") != std::string_view::npos;
+  if (encrypted && passphrase.empty()) {
+    error = kErrPassphrase;
+    return std::nullopt;
+  }
   EVP_PKEY* pkey = nullptr;
-  OSSL_DECODER_CTX* dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, nullptr, nullptr, nullptr,
+  // PEM only: OpenSSH reads no DER key files either.
+  OSSL_DECODER_CTX* dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", nullptr, nullptr,
                                                          EVP_PKEY_KEYPAIR, nullptr, nullptr);
   if (!dctx) {
     error = "decoder initialisation failed";
@@ -343,7 +352,6 @@ std::optional<PrivateKey::Impl> parse_with_decoder(ByteView data, std::string_vi
   OSSL_DECODER_CTX_free(dctx);
   ossl::Pkey owner(pkey);
   if (ok != 1 || !pkey) {
-    bool encrypted = as_string(data).find("ENCRYPTED") != std::string_view::npos;
     error = encrypted ? kErrPassphrase : kErrFormat;
     return std::nullopt;
   }
