@@ -48,7 +48,8 @@ class ServerConnection final : public transport::TransportListener,
                                public connection::ConnectionHandler {
  public:
   ServerConnection(transport::TransportConfig config, auth::Authenticator& authenticator,
-                   auth::ServerAuthLimits limits, SessionHost& host);
+                   auth::ServerAuthLimits limits, SessionHost& host, std::string peer_address,
+                   uint16_t peer_port);
   ~ServerConnection() override;
 
   void start(TimePoint now);
@@ -102,6 +103,8 @@ class ServerConnection final : public transport::TransportListener,
   std::unique_ptr<connection::ConnectionMux> mux_;
   bool authenticated_ = false;
   std::string user_;
+  std::string peer_address_;
+  uint16_t peer_port_;
   std::map<uint32_t, Channel> channels_;
   std::vector<std::string> log_;
 };

@@ -1,0 +1,240 @@
+// hashi: the client program, OpenSSH ssh's twin (same flags, same files, same exit status).
+#include <pwd.h>
+#include <unistd.h>
+
+#include <asio.hpp>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "client/driver.h"
+#include "client/host_trust.h"
+#include "config/algorithms.h"
+#include "config/client_config.h"
+#include "keys/key.h"
+#include "net/tcp.h"
+#include "wire/writer.h"
+
+namespace {
+
+using namespace hashi;
+
+struct Args {
+  std::vector<std::string> options;  // -o and the flags that map onto config keywords
+  std::optional<std::string> config_file;
+  std::string destination;
+  std::optional<std::string> command;
+  int verbose = 0;
+  bool quiet = false;
+  bool no_command = false;
+  bool stdin_null = false;
+};
+
+[[noreturn]] void usage() {
+  std::fprintf(stderr,
+               "usage: hashi [-46AaCfGgKkMNnqsTtVvXxYy] [-c cipher_spec] [-E log_file]\n"
+               "             [-F configfile] [-i identity_file] [-l login_name] [-m mac_spec]\n"
+               "             [-o option] [-p port] destination [command [argument ...]]\n");
+  std::exit(255);
+}
+
+int log_level_from(const config::ClientOptions& o, const Args& a) {
+  if (a.quiet) return -1;
+  if (a.verbose > 0) return a.verbose;
+  std::string l = o.log_level.value_or("INFO");
+  for (auto& c : l) c = char(std::toupper(static_cast<unsigned char>(c)));
+  if (l == "QUIET" || l == "FATAL" || l == "ERROR") return -1;
+  if (l == "DEBUG" || l == "DEBUG1") return 1;
+  if (l == "DEBUG2") return 2;
+  if (l == "DEBUG3") return 3;
+  return 0;
+}
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  // The same option letters as OpenSSH's ssh, so scripts pass through unchanged.
+  const char* optstring = "1246ab:c:e:fgi:kl:m:no:p:qstvxAB:CD:E:F:GI:J:KL:MNO:P:Q:R:S:TVw:W:XYy";
+  int opt;
+  opterr = 0;
+  while ((opt = getopt(argc, argv, optstring)) != -1) {
+    switch (opt) {
+      case 'p': a.options.push_back(std::string("Port=") + optarg); break;
+      case 'l': a.options.push_back(std::string("User=") + optarg); break;
+      case 'i': a.options.push_back(std::string("IdentityFile=") + optarg); break;
+      case 'c': a.options.push_back(std::string("Ciphers=") + optarg); break;
+      case 'm': a.options.push_back(std::string("MACs=") + optarg); break;
+      case 'o': a.options.push_back(optarg); break;
+      case 'F': a.config_file = optarg; break;
+      case 'v': ++a.verbose; break;
+      case 'q': a.quiet = true; break;
+      case 'N': a.no_command = true; break;
+      case 'n': a.stdin_null = true; break;
+      case 'T': a.options.push_back("RequestTTY=no"); break;
+      case 't': a.options.push_back("RequestTTY=yes"); break;
+      case 'J': a.options.push_back(std::string("ProxyJump=") + optarg); break;
+      case 'E': break;  // log file: diagnostics go to stderr for now
+      case 'V':
+        std::fprintf(stderr, "hashi 0.1, %s\n", OpenSSL_version(OPENSSL_VERSION));
+        std::exit(0);
+      case '?': usage();
+      default: break;  // accepted for compatibility
+    }
+  }
+  if (optind >= argc) usage();
+  a.destination = argv[optind++];
+  if (optind < argc) {
+    std::string cmd;
+    for (int i = optind; i < argc; ++i) {
+      if (!cmd.empty()) cmd += ' ';
+      cmd += argv[i];
+    }
+    a.command = cmd;
+  }
+  return a;
+}
+
+// Splits user@host (the last '@' separates, as ssh) and ssh://user@host:port URIs.
+void split_destination(const std::string& dest, std::string& user, std::string& host,
+                       std::optional<uint16_t>& port) {
+  std::string d = dest;
+  if (d.rfind("ssh://", 0) == 0) {
+    d = d.substr(6);
+    auto colon = d.rfind(':');
+    if (colon != std::string::npos && d.find(']') == std::string::npos) {
+      port = uint16_t(std::stoi(d.substr(colon + 1)));
+      d = d.substr(0, colon);
+    }
+  }
+  auto at = d.rfind('@');
+  if (at != std::string::npos) {
+    user = d.substr(0, at);
+    host = d.substr(at + 1);
+  } else {
+    host = d;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args = parse_args(argc, argv);
+  std::string dest_user, host;
+  std::optional<uint16_t> dest_port;
+  split_destination(args.destination, dest_user, host, dest_port);
+  if (!dest_user.empty()) args.options.insert(args.options.begin(), "User=" + dest_user);
+  if (dest_port) args.options.push_back("Port=" + std::to_string(*dest_port));
+
+  struct passwd* pw = getpwuid(getuid());
+  std::string home = pw ? pw->pw_dir : (getenv("HOME") ? getenv("HOME") : "/");
+  std::string local_user = pw ? pw->pw_name : "unknown";
+
+  std::string error;
+  std::vector<std::string> warnings;
+  auto opts = config::ClientConfig::resolve(host, args.options, args.config_file, home, local_user,
+                                            error, &warnings);
+  if (!opts) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 255;
+  }
+  config::apply_client_defaults(*opts, home);
+  int level = log_level_from(*opts, args);
+  auto debug = [level](int l, const std::string& m) {
+    if (l <= level) std::fprintf(stderr, "debug%d: %s\n", l, m.c_str());
+  };
+  for (const auto& w : warnings) debug(1, w);
+
+  config::TokenValues tokens;
+  tokens.original_host = host;
+  tokens.remote_host = opts->hostname ? config::expand_tokens(*opts->hostname, tokens) : host;
+  tokens.port = opts->port.value_or(22);
+  tokens.remote_user = opts->user.value_or(local_user);
+  tokens.local_user = local_user;
+  tokens.home_dir = home;
+  tokens.host_key_alias = host;
+  std::string hostname = tokens.remote_host;
+  uint16_t port = tokens.port;
+
+  client::ClientConnectionConfig cc;
+  cc.user = tokens.remote_user;
+  cc.command = args.command;
+  if (args.no_command) cc.command.reset();
+  auto list = [&](const std::optional<std::string>& v, config::AlgorithmKind kind) {
+    return v ? wire::split_names(*v) : config::default_algorithms(kind);
+  };
+  cc.transport.kex_algorithms = list(opts->kex, config::AlgorithmKind::kKex);
+  cc.transport.ciphers = list(opts->ciphers, config::AlgorithmKind::kCipher);
+  cc.transport.macs = list(opts->macs, config::AlgorithmKind::kMac);
+  cc.transport.host_key_algorithms = list(opts->host_key_algorithms, config::AlgorithmKind::kHostKey);
+  if (opts->rekey_limit) {
+    if (auto rl = config::parse_rekey_limit(*opts->rekey_limit)) {
+      cc.transport.rekey_bytes = rl->first;
+      cc.transport.rekey_interval = std::chrono::seconds(rl->second);
+    }
+  }
+
+  // Identities: every IdentityFile that exists and loads; a missing default file is silent.
+  for (const auto& raw : opts->identity_files) {
+    std::string path = config::expand_tokens(raw, tokens);
+    if (access(path.c_str(), F_OK) != 0) {
+      debug(1, "identity file " + path + " type -1");
+      continue;
+    }
+    std::string err;
+    auto key = keys::PrivateKey::load_file(path, "", err);
+    if (!key) {
+      std::fprintf(stderr, "Load key \"%s\": %s\n", path.c_str(), err.c_str());
+      continue;
+    }
+    debug(1, "identity file " + path + " type " + std::string(key->public_key().type_name()));
+    cc.identities.push_back(std::make_shared<keys::PrivateKey>(std::move(*key)));
+  }
+
+  client::HostTrust trust;
+  trust.host = host;
+  trust.port = port;
+  trust.strict = opts->strict_host_key_checking.value_or("ask");
+  trust.batch_mode = opts->batch_mode.value_or("no") == "yes";
+  for (const auto& f : opts->user_known_hosts_files) {
+    trust.user_files.push_back(config::expand_tokens(f, tokens));
+  }
+  for (const auto& f : opts->global_known_hosts_files) {
+    trust.global_files.push_back(config::expand_tokens(f, tokens));
+  }
+  trust.hash_new_entries = opts->hash_known_hosts.value_or("no") == "yes";
+
+  // Connect.
+  std::chrono::milliseconds timeout{0};
+  if (opts->connect_timeout && *opts->connect_timeout != "none") {
+    timeout = std::chrono::seconds(std::atoi(opts->connect_timeout->c_str()));
+  }
+  debug(1, "Connecting to " + hostname + " port " + std::to_string(port) + ".");
+  asio::io_context io;
+  std::error_code ec;
+  asio::ip::tcp::socket sock(io);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        sock = co_await net::connect_with_timeout(io.get_executor(), hostname,
+                                                  std::to_string(port), timeout, ec);
+      },
+      asio::detached);
+  io.run();
+  if (ec) {
+    std::fprintf(stderr, "hashi: connect to host %s port %u: %s\n", hostname.c_str(), port,
+                 ec == asio::error::timed_out ? "Connection timed out" : ec.message().c_str());
+    return 255;
+  }
+  debug(1, "Connection established.");
+  int fd = sock.release();
+
+  client::ClientConnection conn(
+      std::move(cc),
+      [&](const keys::PublicKey& key) { return trust.check(key, level >= 0); }, debug);
+  bool read_stdin = !args.stdin_null && !args.no_command;
+  client::DriverResult r = client::run_client(fd, conn, read_stdin);
+  close(fd);
+  if (!r.error.empty() && level >= 0) std::fprintf(stderr, "%s\n", r.error.c_str());
+  return r.exit_code;
+}
