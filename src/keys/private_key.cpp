@@ -373,6 +373,30 @@ std::optional<PrivateKey::Impl> parse_with_decoder(ByteView data, std::string_vi
   return impl;
 }
 
+// A signature made with the private half must verify with the public half. Neither OpenSSL's
+// decoders nor the openssh-key-v1 fields guarantee that (an RSA key with a wrong d or CRT value
+// parses fine and signs garbage), so every parsed key proves it once.
+bool consistent(const PrivateKey::Impl& impl) {
+  ossl::MdCtx ctx(EVP_MD_CTX_new());
+  static constexpr uint8_t kMsg[] = "hashi private key self-test";
+  const char* md = impl.pub.type() == KeyType::kEd25519 ? nullptr : "SHA256";
+  size_t sig_len = 0;
+  if (!ctx ||
+      EVP_DigestSignInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, impl.pkey.get(), nullptr) !=
+          1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &sig_len, kMsg, sizeof(kMsg)) != 1) {
+    return false;
+  }
+  Bytes sig(sig_len);
+  if (EVP_DigestSign(ctx.get(), sig.data(), &sig_len, kMsg, sizeof(kMsg)) != 1) return false;
+  ossl::MdCtx vctx(EVP_MD_CTX_new());
+  std::optional<Bytes> blob = public_blob_from_pkey(impl.pkey.get());
+  return vctx && blob && *blob == impl.pub.blob() &&
+         EVP_DigestVerifyInit_ex(vctx.get(), nullptr, md, nullptr, nullptr, impl.pkey.get(),
+                                 nullptr) == 1 &&
+         EVP_DigestVerify(vctx.get(), sig.data(), sig_len, kMsg, sizeof(kMsg)) == 1;
+}
+
 }  // namespace
 
 std::optional<PrivateKey> PrivateKey::parse(ByteView file_contents, std::string_view passphrase,
@@ -390,6 +414,10 @@ std::optional<PrivateKey> PrivateKey::parse(ByteView file_contents, std::string_
     }
   } else {
     impl = parse_with_decoder(file_contents, passphrase, error);
+  }
+  if (impl && !consistent(*impl)) {
+    error = "private key does not match its public key";
+    impl.reset();
   }
   ERR_clear_error();  // leave no stale OpenSSL errors behind for other code
   if (!impl) return std::nullopt;
