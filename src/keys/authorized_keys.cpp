@@ -148,8 +148,8 @@ bool parse_options(std::string_view& s, KeyOptions& opts, std::string& error) {
           opts.permit_x11_forwarding = opts.permit_user_rc = false;
     } else {
       static constexpr std::array<std::string_view, 7> kValued = {
-          "command", "from", "environment", "permitopen", "permitlisten", "expiry-time",
-          "principals"};
+          "command",      "from",        "environment", "permitopen",
+          "permitlisten", "expiry-time", "principals"};
       auto it = std::find_if(kValued.begin(), kValued.end(),
                              [&](std::string_view v) { return iequals(name, v); });
       if (it == kValued.end()) {
@@ -210,8 +210,7 @@ bool parse_options(std::string_view& s, KeyOptions& opts, std::string& error) {
 
 }  // namespace
 
-std::optional<AuthorizedKey> parse_authorized_key_line(std::string_view line,
-                                                       std::string& error) {
+std::optional<AuthorizedKey> parse_authorized_key_line(std::string_view line, std::string& error) {
   error.clear();
   if (line.size() > kMaxAuthorizedKeyLineLen) {
     error = "line too long";
@@ -272,8 +271,7 @@ std::vector<AuthorizedKey> load_authorized_keys(std::string_view contents,
   return out;
 }
 
-const AuthorizedKey* find_authorized(const std::vector<AuthorizedKey>& keys,
-                                     const PublicKey& key) {
+const AuthorizedKey* find_authorized(const std::vector<AuthorizedKey>& keys, const PublicKey& key) {
   for (const auto& entry : keys) {
     if (!entry.options.cert_authority && entry.key == key) return &entry;
   }

@@ -18,13 +18,13 @@ inline constexpr size_t kMaxAuthorizedKeyLineLen = 64 * 1024;
 // The options of one authorized_keys line. The permit_* flags start true; "restrict" clears
 // them all and the positive options (pty, port-forwarding, ...) set them again.
 struct KeyOptions {
-  std::optional<std::string> command;          // command="..."
-  std::optional<std::string> from;             // from="pattern-list" (raw list)
-  std::vector<std::string> environment;        // environment="NAME=value", in order
-  std::vector<std::string> permitopen;         // permitopen="host:port", in order
-  std::vector<std::string> permitlisten;       // permitlisten="[host:]port", in order
-  std::optional<std::string> expiry_time;      // expiry-time="YYYYMMDD[HHMM[SS]]" (raw)
-  std::optional<std::string> principals;       // principals="name,name" (raw list)
+  std::optional<std::string> command;      // command="..."
+  std::optional<std::string> from;         // from="pattern-list" (raw list)
+  std::vector<std::string> environment;    // environment="NAME=value", in order
+  std::vector<std::string> permitopen;     // permitopen="host:port", in order
+  std::vector<std::string> permitlisten;   // permitlisten="[host:]port", in order
+  std::optional<std::string> expiry_time;  // expiry-time="YYYYMMDD[HHMM[SS]]" (raw)
+  std::optional<std::string> principals;   // principals="name,name" (raw list)
   bool permit_pty = true;
   bool permit_port_forwarding = true;
   bool permit_agent_forwarding = true;

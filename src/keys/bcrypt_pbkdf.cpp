@@ -35,8 +35,7 @@ bool add_arctan_inverse(BIGNUM* acc, BN_ULONG x, int bits, int coeff) {
   if (BN_div_word(power.get(), x) == kBnDivError) return false;  // 2^bits / x
   const BN_ULONG x2 = x * x;
   for (BN_ULONG k = 0; !BN_is_zero(power.get()); ++k) {
-    if (!BN_copy(term.get(), power.get()) ||
-        BN_div_word(term.get(), 2 * k + 1) == kBnDivError ||
+    if (!BN_copy(term.get(), power.get()) || BN_div_word(term.get(), 2 * k + 1) == kBnDivError ||
         !BN_mul_word(term.get(), static_cast<BN_ULONG>(coeff < 0 ? -coeff : coeff))) {
       return false;
     }
@@ -59,8 +58,8 @@ InitialState compute_initial_state() {
   const int bits = int(kStateWords * 32) + kGuardBits;
   ossl::Bn pi(BN_new());
   if (!pi || !add_arctan_inverse(pi.get(), 5, bits, 16) ||
-      !add_arctan_inverse(pi.get(), 239, bits, -4) ||
-      !BN_rshift(pi.get(), pi.get(), kGuardBits) || !BN_mask_bits(pi.get(), bits - kGuardBits)) {
+      !add_arctan_inverse(pi.get(), 239, bits, -4) || !BN_rshift(pi.get(), pi.get(), kGuardBits) ||
+      !BN_mask_bits(pi.get(), bits - kGuardBits)) {
     return st;
   }
   std::array<uint8_t, kStateWords * 4> raw{};

@@ -184,8 +184,7 @@ std::optional<PublicKey> PublicKey::from_blob(ByteView blob) {
   if (*type == KeyType::kEd25519) {
     ByteView pk;
     if (!r.string(pk) || !r.empty() || pk.size() != kEd25519KeyLen) return std::nullopt;
-    impl->pkey.reset(
-        EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, pk.data(), pk.size()));
+    impl->pkey.reset(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, pk.data(), pk.size()));
     impl->bits = 256;
   } else if (*type == KeyType::kRsa) {
     ByteView e, n;

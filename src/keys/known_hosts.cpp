@@ -173,7 +173,8 @@ HostKeyLookup check_known_host_contents(std::string_view contents, const std::st
       return true;
     }
     if (entry->key == key) {
-      if (match.status == HostKeyStatus::kNotFound) match = {HostKeyStatus::kMatch, file_name, number};
+      if (match.status == HostKeyStatus::kNotFound)
+        match = {HostKeyStatus::kMatch, file_name, number};
     } else if (entry->key.type() == key.type() && mismatch.status == HostKeyStatus::kNotFound) {
       mismatch = {HostKeyStatus::kMismatch, file_name, number};
     }

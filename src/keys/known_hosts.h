@@ -64,8 +64,7 @@ HostKeyLookup check_known_host(const std::vector<std::string>& files, std::strin
 
 // check_known_host_contents is check_known_host over one file's contents already in memory.
 HostKeyLookup check_known_host_contents(std::string_view contents, const std::string& file_name,
-                                        std::string_view host, uint16_t port,
-                                        const PublicKey& key);
+                                        std::string_view host, uint16_t port, const PublicKey& key);
 
 // hash_known_host_name returns "|1|base64(salt)|base64(HMAC-SHA1(salt, host_name))" with a fresh
 // 20-byte random salt.

@@ -75,13 +75,11 @@ bool decrypt_section(const KeyCipher& cipher, ByteView key_iv, ByteView in, Byte
   EVP_CIPHER* evp = EVP_CIPHER_fetch(nullptr, cipher.ossl_name, nullptr);
   ossl::CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0, final_len = 0;
-  bool ok = evp && ctx &&
-            EVP_DecryptInit_ex2(ctx.get(), evp, nullptr, nullptr, nullptr) == 1 &&
-            (cipher.tag_len == 0 ||
-             EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, int(cipher.iv_len), nullptr) ==
-                 1) &&
-            EVP_DecryptInit_ex2(ctx.get(), nullptr, key_iv.data(),
-                                key_iv.data() + cipher.key_len, nullptr) == 1 &&
+  bool ok = evp && ctx && EVP_DecryptInit_ex2(ctx.get(), evp, nullptr, nullptr, nullptr) == 1 &&
+            (cipher.tag_len == 0 || EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN,
+                                                        int(cipher.iv_len), nullptr) == 1) &&
+            EVP_DecryptInit_ex2(ctx.get(), nullptr, key_iv.data(), key_iv.data() + cipher.key_len,
+                                nullptr) == 1 &&
             EVP_CIPHER_CTX_set_padding(ctx.get(), 0) == 1;
   EVP_CIPHER_free(evp);
   if (!ok) {
@@ -92,9 +90,8 @@ bool decrypt_section(const KeyCipher& cipher, ByteView key_iv, ByteView in, Byte
     error = kErrFormat;
     return false;
   }
-  if (cipher.tag_len &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, int(tag.size()),
-                          const_cast<uint8_t*>(tag.data())) != 1) {
+  if (cipher.tag_len && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, int(tag.size()),
+                                            const_cast<uint8_t*>(tag.data())) != 1) {
     error = kErrFormat;
     return false;
   }
@@ -232,8 +229,8 @@ std::optional<PrivateKey::Impl> parse_openssh_v1(ByteView data, std::string_view
   ByteView kdf_options, pub_blob, encrypted;
   uint32_t num_keys = 0;
   if (!r.bytes(kAuthMagic.size(), magic) || as_string(magic) != kAuthMagic ||
-      !r.string(cipher_name) || !r.string(kdf_name) || !r.string(kdf_options) ||
-      !r.u32(num_keys) || num_keys != 1 || !r.string(pub_blob) || !r.string(encrypted)) {
+      !r.string(cipher_name) || !r.string(kdf_name) || !r.string(kdf_options) || !r.u32(num_keys) ||
+      num_keys != 1 || !r.string(pub_blob) || !r.string(encrypted)) {
     return std::nullopt;
   }
   const KeyCipher* cipher = find_cipher(cipher_name);
@@ -294,8 +291,8 @@ std::optional<PrivateKey::Impl> parse_openssh_v1(ByteView data, std::string_view
     if (!pr.u8(b) || b != expect) return std::nullopt;
   }
   std::optional<PublicKey> pub = public_of(pkey.get());
-  if (!pub || !std::equal(pub->blob().begin(), pub->blob().end(), pub_blob.begin(),
-                          pub_blob.end())) {
+  if (!pub ||
+      !std::equal(pub->blob().begin(), pub->blob().end(), pub_blob.begin(), pub_blob.end())) {
     return std::nullopt;  // the unencrypted public key must be the private key's
   }
   error.clear();
@@ -523,8 +520,8 @@ Bytes PrivateKey::sign(std::string_view sig_alg, ByteView data) const {
   const char* md = **md_name ? *md_name : nullptr;
   size_t sig_len = 0;
   if (!ctx ||
-      EVP_DigestSignInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, impl_->pkey.get(),
-                            nullptr) != 1 ||
+      EVP_DigestSignInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, impl_->pkey.get(), nullptr) !=
+          1 ||
       EVP_DigestSign(ctx.get(), nullptr, &sig_len, data.data(), data.size()) != 1) {
     ERR_clear_error();
     return {};

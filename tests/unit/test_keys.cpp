@@ -101,9 +101,9 @@ void check_sign_verify(const PrivateKey& key) {
     flipped.back() ^= 1;
     EXPECT_FALSE(pub.verify(alg, data, flipped));
     // Other algorithms, valid or not for this key, do not accept this blob.
-    for (std::string_view other : {"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-                                   "ecdsa-sha2-nistp521", "rsa-sha2-256", "rsa-sha2-512",
-                                   "ssh-rsa", "bogus"}) {
+    for (std::string_view other :
+         {"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+          "rsa-sha2-256", "rsa-sha2-512", "ssh-rsa", "bogus"}) {
       if (other != alg) {
         EXPECT_FALSE(pub.verify(other, data, sig)) << other;
       }
@@ -121,8 +121,8 @@ struct KeygenCase {
 };
 
 const KeygenCase kKeygenCases[] = {
-    {"ed25519", 0, KeyType::kEd25519},     {"ecdsa", 256, KeyType::kEcdsaP256},
-    {"ecdsa", 384, KeyType::kEcdsaP384},   {"ecdsa", 521, KeyType::kEcdsaP521},
+    {"ed25519", 0, KeyType::kEd25519},   {"ecdsa", 256, KeyType::kEcdsaP256},
+    {"ecdsa", 384, KeyType::kEcdsaP384}, {"ecdsa", 521, KeyType::kEcdsaP521},
     {"rsa", 3072, KeyType::kRsa},
 };
 
@@ -166,7 +166,8 @@ TEST(KeysBase64, Vectors) {
 TEST(KeysAlgorithms, Tables) {
   EXPECT_EQ(signature_algorithms(KeyType::kRsa),
             (std::vector<std::string_view>{"rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"}));
-  EXPECT_EQ(signature_algorithms(KeyType::kEd25519), (std::vector<std::string_view>{"ssh-ed25519"}));
+  EXPECT_EQ(signature_algorithms(KeyType::kEd25519),
+            (std::vector<std::string_view>{"ssh-ed25519"}));
   EXPECT_EQ(signature_algorithms(KeyType::kEcdsaP521),
             (std::vector<std::string_view>{"ecdsa-sha2-nistp521"}));
   EXPECT_EQ(key_type_for_algorithm("rsa-sha2-256"), KeyType::kRsa);
@@ -221,8 +222,10 @@ INSTANTIATE_TEST_SUITE_P(Keys, KeysSshKeygen,
 // Encryption tests use a 2048-bit RSA key: the cipher path is what is tested, and ssh-keygen's
 // 3072-bit generation costs seconds per key.
 const KeygenCase kEncryptedCases[] = {
-    {"ed25519", 0, KeyType::kEd25519},     {"ecdsa", 256, KeyType::kEcdsaP256},
-    {"ecdsa", 521, KeyType::kEcdsaP521},   {"rsa", 2048, KeyType::kRsa},
+    {"ed25519", 0, KeyType::kEd25519},
+    {"ecdsa", 256, KeyType::kEcdsaP256},
+    {"ecdsa", 521, KeyType::kEcdsaP521},
+    {"rsa", 2048, KeyType::kRsa},
 };
 
 class KeysEncrypted : public ::testing::TestWithParam<KeygenCase> {};
@@ -453,10 +456,15 @@ TEST(KeysInterop, OpensshVerifiesOurSignaturesAndWeVerifyTheirs) {
     Bytes our_sig = key->sign(our_alg, sshsig_signed_data("file", "sha512", sha512(msg)));
     Bytes blob;
     wire::Writer w(blob);
-    w.raw("SSHSIG").u32(1).string(key->public_key().blob()).string("file").string("")
-        .string("sha512").string(our_sig);
-    std::string out_armored = "-----BEGIN SSH SIGNATURE-----\n" + base64_encode(blob) +
-                              "\n-----END SSH SIGNATURE-----\n";
+    w.raw("SSHSIG")
+        .u32(1)
+        .string(key->public_key().blob())
+        .string("file")
+        .string("")
+        .string("sha512")
+        .string(our_sig);
+    std::string out_armored =
+        "-----BEGIN SSH SIGNATURE-----\n" + base64_encode(blob) + "\n-----END SSH SIGNATURE-----\n";
     write_text(dir.file("ours.sig"), out_armored);
     std::string out = run("ssh-keygen -Y check-novalidate -n file -s " + dir.file("ours.sig") +
                               " < " + dir.file("msg") + " 2>&1",

@@ -44,8 +44,8 @@ HostKeyStatus status_in(const std::string& contents, std::string_view host, uint
 }
 
 TEST_F(KeysKnownHosts, PlainNamesListsAndPorts) {
-  std::string c = "# comment\n\nalpha,192.0.2.1 " + ed_.to_line() + "\n[beta]:2222 " +
-                  ec_.to_line("c") + "\n";
+  std::string c =
+      "# comment\n\nalpha,192.0.2.1 " + ed_.to_line() + "\n[beta]:2222 " + ec_.to_line("c") + "\n";
   EXPECT_EQ(status_in(c, "alpha", 22, ed_), HostKeyStatus::kMatch);
   EXPECT_EQ(status_in(c, "ALPHA", 22, ed_), HostKeyStatus::kMatch);
   EXPECT_EQ(status_in(c, "192.0.2.1", 22, ed_), HostKeyStatus::kMatch);
@@ -60,8 +60,8 @@ TEST_F(KeysKnownHosts, PlainNamesListsAndPorts) {
 }
 
 TEST_F(KeysKnownHosts, PatternsAndNegation) {
-  std::string c = "*.example.com,!secret.example.com " + ed_.to_line() + "\n" +
-                  "10.0.0.? " + ed_.to_line() + "\n[*.lan]:* " + ed_.to_line() + "\n";
+  std::string c = "*.example.com,!secret.example.com " + ed_.to_line() + "\n" + "10.0.0.? " +
+                  ed_.to_line() + "\n[*.lan]:* " + ed_.to_line() + "\n";
   EXPECT_EQ(status_in(c, "www.example.com", 22, ed_), HostKeyStatus::kMatch);
   EXPECT_EQ(status_in(c, "secret.example.com", 22, ed_), HostKeyStatus::kNotFound);
   EXPECT_EQ(status_in(c, "example.com", 22, ed_), HostKeyStatus::kNotFound);
@@ -116,8 +116,8 @@ TEST_F(KeysKnownHosts, Revoked) {
 }
 
 TEST_F(KeysKnownHosts, HashedBySshKeygenMatches) {
-  std::string path = write("known_hosts", "alpha " + ed_.to_line() + "\n[beta]:2222 " +
-                                              ec_.to_line() + "\n");
+  std::string path =
+      write("known_hosts", "alpha " + ed_.to_line() + "\n[beta]:2222 " + ec_.to_line() + "\n");
   int rc = std::system(("ssh-keygen -q -H -f " + path + " >/dev/null 2>&1").c_str());
   ASSERT_EQ(rc, 0);
   std::ifstream in(path);
