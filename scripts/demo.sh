@@ -80,16 +80,41 @@ OPTS=(-F /dev/null -p "$PORT" -i "$T/id_ed25519" -o IdentitiesOnly=yes -o BatchM
   -o "UserKnownHostsFile=$T/known_hosts")
 run() { timeout -k 5 30 "$HASHI_CLIENT" "${OPTS[@]}" "$@"; }
 
-step "4. First contact: the client learns the host key (StrictHostKeyChecking=accept-new)"
-echo "    \$ hashi -v -o StrictHostKeyChecking=accept-new $LOGIN@$HOST whoami"
-out=$(run -v -o StrictHostKeyChecking=accept-new "$LOGIN@$HOST" whoami 2>"$T/v.err") ||
-  { show <"$T/v.err"; die "the first connection failed"; }
-echo "$out" | show
-[ "$out" = "$LOGIN" ] || die "whoami said '$out', expected '$LOGIN'"
-good "logged in as $out"
-algos=$(grep -Ei 'kex: (algorithm|host key algorithm|server->client|client->server)|negotiat|strict kex' "$T/v.err" | head -n 8)
+if command -v expect >/dev/null 2>&1 && [ -z "${DEMO_NO_PROMPT:-}" ]; then
+  step "4. First contact on a terminal: the client shows the host key's fingerprint and asks"
+  echo "    \$ hashi -v $LOGIN@$HOST whoami      (expect answers 'yes' for you)"
+  cat >"$T/prompt.exp" <<'EXP'
+set timeout 30
+spawn -noecho {*}$argv
+expect {
+  -re {\(yes/no[^)]*\)\? ?} { send "yes\r"; exp_continue }
+  timeout { exit 124 }
+  eof
+}
+catch wait result
+exit [lindex $result 3]
+EXP
+  # no BatchMode here (it would refuse to ask); publickey only, so nothing else can prompt
+  expect "$T/prompt.exp" timeout -k 5 40 "$HASHI_CLIENT" -F /dev/null -p "$PORT" -i "$T/id_ed25519" \
+    -o IdentitiesOnly=yes -o PreferredAuthentications=publickey -o StrictHostKeyChecking=ask \
+    -o "UserKnownHostsFile=$T/known_hosts" -v "$LOGIN@$HOST" whoami >"$T/v.err" 2>&1 ||
+    { tr -d '\r' <"$T/v.err" | tail -n 20 | show; die "the first connection failed"; }
+  tr -d '\r' <"$T/v.err" >"$T/v.txt" && mv "$T/v.txt" "$T/v.err"
+  grep -Ei 'authenticity|fingerprint is|continue connecting|permanently added' "$T/v.err" | show
+  grep -qx "$LOGIN" "$T/v.err" || die "whoami did not print '$LOGIN'"
+  good "logged in as $LOGIN"
+else
+  step "4. First contact: the client learns the host key (StrictHostKeyChecking=accept-new)"
+  echo "    \$ hashi -v -o StrictHostKeyChecking=accept-new $LOGIN@$HOST whoami"
+  out=$(run -v -o StrictHostKeyChecking=accept-new "$LOGIN@$HOST" whoami 2>"$T/v.err") ||
+    { show <"$T/v.err"; die "the first connection failed"; }
+  echo "$out" | show
+  [ "$out" = "$LOGIN" ] || die "whoami said '$out', expected '$LOGIN'"
+  good "logged in as $out"
+  grep -Ei 'permanently added|added .* known' "$T/v.err" | head -n 2 | show
+fi
+algos=$(grep -Ei 'kex: (algorithm|host key algorithm|server->client|client->server)|strict kex' "$T/v.err" | head -n 8)
 if [ -n "$algos" ]; then echo "    negotiated (from -v):"; echo "$algos" | show; fi
-grep -Ei 'permanently added|added .* known' "$T/v.err" | head -n 2 | show
 echo "    known_hosts now holds:"
 cut -c1-90 "$T/known_hosts" 2>/dev/null | show
 [ -s "$T/known_hosts" ] || die "known_hosts was not written"
