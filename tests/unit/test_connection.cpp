@@ -333,6 +333,51 @@ TEST(Connection, UnknownChannelRequestGetsFailure) {
   EXPECT_EQ(p.client_h.replies, (std::vector<std::pair<uint32_t, bool>>{{0, false}}));
 }
 
+// A handler that calls back into the mux from its callbacks (the channel table may grow).
+struct Reentrant : Recorder {
+  size_t sent_during_open = 99;
+  bool on_open_request(uint32_t ch, std::string_view type, ByteView d) override {
+    sent_during_open = mux->send_data(ch, as_bytes("too early"));
+    return Recorder::on_open_request(ch, type, d);
+  }
+  void on_data(uint32_t ch, ByteView d) override {
+    Recorder::on_data(ch, d);
+    for (int i = 0; i < 10; ++i) (void)mux->open_channel("direct-tcpip");
+    mux->send_data(ch, d);  // echo
+  }
+};
+
+TEST(Connection, HandlerMayReenter) {
+  QueueSink to_server, to_client;
+  Recorder ch_client;
+  Reentrant ch_server;
+  ConnectionMux client(to_server, Role::kClient, ch_client);
+  ConnectionMux server(to_client, Role::kServer, ch_server);
+  ch_client.mux = &client;
+  ch_server.mux = &server;
+  ch_client.accept_opens = false;
+  auto id = client.open_session();
+  ASSERT_TRUE(id);
+  auto deliver = [](QueueSink& q, ConnectionMux& m) {
+    while (!q.queue.empty()) {
+      Bytes p = std::move(q.queue.front());
+      q.queue.pop_front();
+      ConnResult r = m.on_message(p);
+      ASSERT_TRUE(r.ok()) << r.reason;
+    }
+  };
+  deliver(to_server, server);
+  EXPECT_EQ(ch_server.sent_during_open, 0u);  // nothing may be sent before the confirmation
+  deliver(to_client, client);
+  EXPECT_EQ(client.send_data(*id, as_bytes("ping")), 4u);
+  deliver(to_server, server);
+  EXPECT_EQ(server.open_channels(), 11u);
+  deliver(to_client, client);  // echo arrives; the 10 direct-tcpip opens are refused
+  EXPECT_EQ(ch_client.data[*id], "ping");
+  deliver(to_server, server);
+  EXPECT_EQ(server.open_channels(), 1u);
+}
+
 // ---- Protocol errors: the server mux gets hand-built messages ----
 
 struct ServerOnly {
