@@ -148,6 +148,25 @@ run_client() {  # run_client PROGRAM PORT ARGS... : PROGRAM with the common opti
 
 port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
+# port_listening PORT: a listening socket exists, found without connecting to it (a server in
+# debug mode serves exactly one connection, which a probe would use up)
+port_listening() {
+  local hex
+  hex=$(printf ':%04X' "$1")
+  awk -v p="$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+wait_listening() {  # wait_listening PORT PID [SECONDS]: like wait_port, without connecting
+  local port=$1 pid=$2 tries=$(( ${3:-15} * 50 ))
+  while ((tries-- > 0)); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    port_listening "$port" && return 0
+    sleep 0.02
+  done
+  return 1
+}
+
 pick_port() {  # a port in 22000-22999 that nothing listens on
   local port n
   for n in $(seq 1 200); do

@@ -74,6 +74,39 @@ types=$(cut -d' ' -f1 "$T/scanned" | sed 's/ecdsa-sha2-nistp.*/ecdsa/' | sort -u
 expect_eq "keyscan" "3 keys: ecdsa ssh-ed25519 ssh-rsa /0 unknown" \
   "$(wc -l <"$T/scanned") keys: $types/$bad unknown" "$T/err" "$LOG"
 
+# --- command-line flags: -p and -h instead of Port/HostKey lines; -d serves one connection
+flag_server() {  # flag_server NAME FLAGS...: a server from a config with no Port and no HostKey
+  local name=$1 port
+  shift
+  port=$(pick_port)
+  SERVER_PORT=$port
+  hashi_server_config | grep -Ev '^(Port|HostKey) ' >"$T/$name.conf"
+  "$(hashi_server_path)" -e -f "$T/$name.conf" -p "$port" -h "$T/host_ed25519" "$@" 2>"$T/$name.log" &
+  FLAG_PID=$!
+  FLAG_PORT=$port
+  IT_PIDS+=("$FLAG_PID")
+  wait_listening "$port" "$FLAG_PID"
+}
+echo "[$HOST]:PORT $(cut -d' ' -f1,2 "$T/host_ed25519.pub")" >"$T/known_hosts.flags"
+if flag_server flags-p-h -D; then
+  sed -i "s/:PORT /:$FLAG_PORT /" "$T/known_hosts.flags"
+  got=$(KNOWN_HOSTS=$T/known_hosts.flags run_client ssh "$FLAG_PORT" "$DEST" 'echo ok' 2>"$T/err")
+  expect_eq "flags:-p-h" ok "$got" "$T/err" "$T/flags-p-h.log"
+  stop_server "$FLAG_PID"
+else
+  fail "flags:-p-h" "did not listen with -p $FLAG_PORT -h host_ed25519" "$T/flags-p-h.log"
+fi
+if flag_server flags-d -d; then
+  got=$(run_client ssh "$FLAG_PORT" "$DEST" 'echo ok' 2>"$T/err")
+  # in debug mode the server handles this one connection and exits
+  for _ in $(seq 1 100); do kill -0 "$FLAG_PID" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$FLAG_PID" 2>/dev/null; then alive=running; else alive=exited; fi
+  expect_eq "flags:-d-one-connection" "ok/exited" "$got/$alive" "$T/err" "$T/flags-d.log"
+  stop_server "$FLAG_PID"
+else
+  fail "flags:-d-one-connection" "did not listen with -d" "$T/flags-d.log"
+fi
+
 # --- the config checker
 server=$(hashi_server_path)
 { hashi_server_config; echo "FrobnicateWidgets yes"; } >"$T/bad.conf"
