@@ -89,8 +89,21 @@ need_prog() {  # need_prog PROGRAM...: stop with one FAIL line if a program is m
 
 # --- temp dir, keys ---------------------------------------------------------------------------
 
+kill_tree() {  # kill_tree PID: the process and its descendants, by id, children first
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null
+}
+
+IT_JOBS=()
+bg_job() {  # bg_job COMMAND...: run in the background, killed (with its children) at cleanup
+  "$@" &
+  IT_JOBS+=($!)
+}
+
 it_cleanup() {
   local p
+  for p in ${IT_JOBS[@]+"${IT_JOBS[@]}"}; do kill_tree "$p"; done
   for p in "${IT_PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${IT_PIDS[@]}"; do wait "$p" 2>/dev/null; done
   IT_PIDS=()
