@@ -7,8 +7,14 @@
 #   start_sshd [CONFIG-LINE...]         # -> SERVER_PORT SERVER_PID SERVER_LOG
 #   start_hashi_server [CONFIG-LINE...] # same, with $HASHI_SERVER
 #   start_dropbear [ARGS...]            # same, with dropbear (see dropbear_login)
+#   run_client PROG PORT ARGS...        # PROG with -F /dev/null -i $KEY ... (KEY=, KNOWN_HOSTS= to vary)
+#   algorithm_matrix TRY PORT           # TRY NAME ARGS... over kex x cipher, MACs, host-key algorithms
 #   expect_eq NAME WANT GOT [LOG]       # prints "ok NAME" or "FAIL NAME: ..." with the log's tail
+#   bg_job FUNCTION                     # background work that cleanup kills with its children
 #   it_finish                           # "N passed, N failed"; exit status
+#
+# hashi-server extras: HASHI_SERVER_ARGS=(-o Key=Value) for its command line, HASHI_SERVER_EXTRA
+# (newline-separated config lines) for its config file.
 #
 # The programs under test are variables, so the harness itself can be checked with OpenSSH on
 # both sides:  HASHI_CLIENT=ssh HASHI_SERVER=/usr/sbin/sshd bash tests/interop/test_x.sh
