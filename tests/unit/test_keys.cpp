@@ -549,3 +549,41 @@ TEST(KeysBcryptPbkdf, DeterministicAndParameterChecked) {
 
 }  // namespace
 }  // namespace hashi::keys
+
+namespace hashi::keys {
+namespace {
+
+// Keys written by Dropbear's and PuTTY's converters parse, and agree with ssh-keygen -y.
+TEST(KeysInterop, DropbearAndPuttyKeysParse) {
+  TempDir dir;
+  const std::string cmds[] = {
+      "dropbearkey -t ed25519 -f " + dir.file("db") + " && dropbearconvert dropbear openssh " +
+          dir.file("db") + " " + dir.file("key0"),
+      "dropbearkey -t ecdsa -s 384 -f " + dir.file("db2") +
+          " && dropbearconvert dropbear openssh " + dir.file("db2") + " " + dir.file("key1"),
+      "puttygen -t ed25519 -o " + dir.file("p.ppk") + " --new-passphrase /dev/null && puttygen " +
+          dir.file("p.ppk") + " -O private-openssh-new -o " + dir.file("key2"),
+      "puttygen -t ecdsa -b 521 -o " + dir.file("p2.ppk") +
+          " --new-passphrase /dev/null && puttygen " + dir.file("p2.ppk") +
+          " -O private-openssh -o " + dir.file("key3"),
+  };
+  for (size_t i = 0; i < std::size(cmds); ++i) {
+    int status = -1;
+    run("(" + cmds[i] + ") >/dev/null 2>&1", &status);
+    if (status != 0) {
+      ADD_FAILURE() << "could not make fixture: " << cmds[i];
+      continue;
+    }
+    std::string path = dir.file("key" + std::to_string(i));
+    ::chmod(path.c_str(), 0600);
+    std::string error;
+    std::optional<PrivateKey> key = PrivateKey::load_file(path, "", error);
+    ASSERT_TRUE(key) << cmds[i] << ": " << error;
+    std::string theirs = run("ssh-keygen -y -f " + path);
+    EXPECT_EQ(key->public_key().to_line(), field(theirs, 0) + " " + field(theirs, 1)) << i;
+    check_sign_verify(*key);
+  }
+}
+
+}  // namespace
+}  // namespace hashi::keys
