@@ -250,6 +250,9 @@ _server_config() {  # _server_config PREFIX [LINE...]
   echo "PidFile $T/$prefix.$SERVER_PORT.pid"
   echo "LogLevel VERBOSE"
   echo "StrictModes no"
+  # bash sources ~/.bashrc for commands run by sshd when SHLVL < 2; a developer's heavy bashrc
+  # (pyenv, nvm...) would cost seconds per connection and nothing here tests it
+  echo "SetEnv SHLVL=1"
 }
 
 # OpenSSH-only lines: no PAM (runs as any user, no /etc/pam.d), keys only, many connections.
@@ -259,9 +262,6 @@ _sshd_only_config() {
   echo "KbdInteractiveAuthentication no"
   echo "MaxStartups 1000:30:1000"
   echo "MaxSessions 100"
-  # bash sources ~/.bashrc for commands run by sshd when SHLVL < 2; a developer's heavy bashrc
-  # (pyenv, nvm...) would cost seconds per connection and nothing here tests it
-  echo "SetEnv SHLVL=1"
 }
 
 is_openssh_sshd() { case $(basename "$1") in sshd*) return 0 ;; *) return 1 ;; esac; }
