@@ -40,8 +40,8 @@ TransportPair make_pair(const std::string& kex, const std::string& cipher, const
 }
 
 Bytes message(uint8_t type, std::string_view body) {
-  Bytes m{type};
-  m.insert(m.end(), body.begin(), body.end());
+  Bytes m;
+  wire::Writer(m).u8(type).raw(body);
   return m;
 }
 
