@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <pty.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +13,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 
 #include "server/daemon.h"
 
@@ -22,6 +26,7 @@ constexpr int kMaxGroups = 65536;
 // What failed in the child before exec; sent to the parent over the error pipe.
 enum class ChildStage : int {
   kSetsid = 1,
+  kControllingTty,
   kDup2,
   kSetgroups,
   kSetgid,
@@ -39,6 +44,8 @@ const char* stage_text(ChildStage stage) {
   switch (stage) {
     case ChildStage::kSetsid:
       return "setsid";
+    case ChildStage::kControllingTty:
+      return "ioctl TIOCSCTTY";
     case ChildStage::kDup2:
       return "dup2";
     case ChildStage::kSetgroups:
@@ -149,6 +156,25 @@ std::optional<std::vector<gid_t>> supplementary_groups(const UserInfo& user, std
   }
 }
 
+// Looks up a group's id (getgrnam_r); false when there is no such group.
+bool group_entry_gid(const char* name, gid_t& out) {
+  std::vector<char> buf(4096);
+  for (;;) {
+    group grp{};
+    group* result = nullptr;
+    int rc = getgrnam_r(name, &grp, buf.data(), buf.size(), &result);
+    if (rc == ERANGE && buf.size() < (1u << 20)) {
+      buf.resize(buf.size() * 2);
+      continue;
+    }
+    if (rc != 0 || result == nullptr) {
+      return false;
+    }
+    out = grp.gr_gid;
+    return true;
+  }
+}
+
 // Writes all of buf or gives up; async-signal-safe.
 void write_fully(int fd, const void* buf, size_t len) {
   const char* p = static_cast<const char*>(buf);
@@ -196,6 +222,7 @@ struct ChildPlan {
   int stdout_fd;
   int stderr_fd;
   int error_fd;
+  bool make_controlling_tty;  // stdin_fd is a pty slave to become the controlling terminal
   bool switch_user;
   uid_t uid;
   gid_t gid;
@@ -206,6 +233,9 @@ struct ChildPlan {
   restore_default_signals();
   if (setsid() < 0) {
     child_fail(plan.error_fd, ChildStage::kSetsid);
+  }
+  if (plan.make_controlling_tty && ioctl(plan.stdin_fd, TIOCSCTTY, 0) != 0) {
+    child_fail(plan.error_fd, ChildStage::kControllingTty);
   }
   // All three sources are >= 3 (see make_pipe), so dup2 never overwrites a source, and the
   // duplicates on 0-2 do not inherit close-on-exec.
@@ -283,7 +313,25 @@ std::vector<std::string> build_session_argv(const SpawnRequest& req) {
   return {name, "-c", *req.command};
 }
 
-std::optional<SpawnedProcess> spawn_session(const SpawnRequest& req, std::string& error) {
+namespace {
+
+// Gives the pty slave to the session's user as sshd's pty_setowner does: group "tty" when it
+// exists (so `write`/`wall` work), mode 0620.
+bool give_tty_to_user(const char* tty_name, const UserInfo& user, std::string& error) {
+  gid_t group = user.gid;
+  mode_t mode = 0600;
+  if (group_entry_gid("tty", group)) {
+    mode = 0620;
+  }
+  if (chown(tty_name, user.uid, group) != 0 || chmod(tty_name, mode) != 0) {
+    error = std::string("chown/chmod ") + tty_name + ": " + strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+std::optional<SpawnedProcess> spawn_impl(const SpawnRequest& req, const PtySettings* pty,
+                                         std::string& error) {
   const UserInfo& user = req.user;
   bool as_root = geteuid() == 0;
   if (!as_root && (user.uid != getuid() || user.uid != geteuid())) {
@@ -307,18 +355,50 @@ std::optional<SpawnedProcess> spawn_session(const SpawnRequest& req, std::string
   std::string shell = shell_of(user);
   std::vector<std::string> argv_strings = build_session_argv(req);
   std::vector<std::string> env_strings = build_session_env(req);
+  int master_fd = -1;
+  int slave_fd = -1;
+  if (pty != nullptr) {
+    winsize size{};
+    size.ws_col = static_cast<unsigned short>(std::min<uint32_t>(pty->cols, 0xffff));
+    size.ws_row = static_cast<unsigned short>(std::min<uint32_t>(pty->rows, 0xffff));
+    size.ws_xpixel = static_cast<unsigned short>(std::min<uint32_t>(pty->width_px, 0xffff));
+    size.ws_ypixel = static_cast<unsigned short>(std::min<uint32_t>(pty->height_px, 0xffff));
+    char tty_name[64] = {};
+    if (openpty(&master_fd, &slave_fd, tty_name, nullptr, &size) != 0) {
+      error = std::string("openpty: ") + strerror(errno);
+      return std::nullopt;
+    }
+    set_cloexec(master_fd);
+    set_cloexec(slave_fd);
+    master_fd = move_above_stdio(master_fd);
+    slave_fd = move_above_stdio(slave_fd);
+    if (master_fd < 0 || slave_fd < 0 || (as_root && !give_tty_to_user(tty_name, user, error))) {
+      if (error.empty()) error = std::string("openpty: ") + strerror(errno);
+      close_fd(master_fd);
+      close_fd(slave_fd);
+      return std::nullopt;
+    }
+    if (!pty->term.empty()) {
+      set_env(env_strings, "TERM", pty->term);
+    }
+    set_env(env_strings, "SSH_TTY", tty_name);
+  }
   std::vector<char*> argv = as_argv(argv_strings);
   std::vector<char*> envp = as_argv(env_strings);
   std::string chdir_message = "Could not chdir to home directory " + user.home + ": ";
 
+  bool merge_stderr = req.merge_stderr || pty != nullptr;
   Pipe in, out, err, status;
   auto close_all = [&] {
     for (Pipe* p : {&in, &out, &err, &status}) {
       close_fd(p->read_fd);
       close_fd(p->write_fd);
     }
+    close_fd(master_fd);
+    close_fd(slave_fd);
   };
-  if (!make_pipe(in) || !make_pipe(out) || (!req.merge_stderr && !make_pipe(err)) ||
+  if ((pty == nullptr && (!make_pipe(in) || !make_pipe(out) ||
+                          (!merge_stderr && !make_pipe(err)))) ||
       !make_pipe(status)) {
     error = std::string("pipe: ") + strerror(errno);
     close_all();
@@ -331,9 +411,14 @@ std::optional<SpawnedProcess> spawn_session(const SpawnRequest& req, std::string
   plan.envp = envp.data();
   plan.home = user.home.c_str();
   plan.chdir_message = chdir_message.c_str();
-  plan.stdin_fd = in.read_fd;
-  plan.stdout_fd = out.write_fd;
-  plan.stderr_fd = req.merge_stderr ? out.write_fd : err.write_fd;
+  if (pty != nullptr) {
+    plan.stdin_fd = plan.stdout_fd = plan.stderr_fd = slave_fd;
+    plan.make_controlling_tty = true;
+  } else {
+    plan.stdin_fd = in.read_fd;
+    plan.stdout_fd = out.write_fd;
+    plan.stderr_fd = merge_stderr ? out.write_fd : err.write_fd;
+  }
   plan.error_fd = status.write_fd;
   plan.switch_user = as_root;
   plan.uid = user.uid;
@@ -354,6 +439,7 @@ std::optional<SpawnedProcess> spawn_session(const SpawnRequest& req, std::string
   close_fd(out.write_fd);
   close_fd(err.write_fd);
   close_fd(status.write_fd);
+  close_fd(slave_fd);
 
   // EOF means the exec happened (the write end was close-on-exec); a record means it did not.
   ChildFailure failure{};
@@ -389,15 +475,52 @@ std::optional<SpawnedProcess> spawn_session(const SpawnRequest& req, std::string
 
   SpawnedProcess proc;
   proc.pid = pid;
-  proc.stdin_fd = in.write_fd;
-  proc.stdout_fd = out.read_fd;
-  proc.stderr_fd = req.merge_stderr ? -1 : err.read_fd;
+  if (pty != nullptr) {
+    // Two descriptors of one master, so the caller can treat input and output like pipes.
+    proc.stdin_fd = master_fd;
+    proc.stdout_fd = fcntl(master_fd, F_DUPFD_CLOEXEC, 3);
+    master_fd = -1;
+    if (proc.stdout_fd < 0) {
+      error = std::string("dup of pty master: ") + strerror(errno);
+      close_fd(proc.stdin_fd);
+      kill_session(pid, SIGHUP);
+      int ignored;
+      while (waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
+      }
+      return std::nullopt;
+    }
+  } else {
+    proc.stdin_fd = in.write_fd;
+    proc.stdout_fd = out.read_fd;
+  }
+  proc.stderr_fd = merge_stderr ? -1 : err.read_fd;
   for (int fd : {proc.stdin_fd, proc.stdout_fd, proc.stderr_fd}) {
     if (fd >= 0) {
       set_nonblocking(fd);
     }
   }
   return proc;
+}
+
+}  // namespace
+
+std::optional<SpawnedProcess> spawn_session(const SpawnRequest& req, std::string& error) {
+  return spawn_impl(req, nullptr, error);
+}
+
+std::optional<SpawnedProcess> spawn_pty_session(const SpawnRequest& req, const PtySettings& pty,
+                                                std::string& error) {
+  return spawn_impl(req, &pty, error);
+}
+
+bool resize_pty(int master_fd, uint32_t cols, uint32_t rows, uint32_t width_px,
+                uint32_t height_px) {
+  winsize size{};
+  size.ws_col = static_cast<unsigned short>(std::min<uint32_t>(cols, 0xffff));
+  size.ws_row = static_cast<unsigned short>(std::min<uint32_t>(rows, 0xffff));
+  size.ws_xpixel = static_cast<unsigned short>(std::min<uint32_t>(width_px, 0xffff));
+  size.ws_ypixel = static_cast<unsigned short>(std::min<uint32_t>(height_px, 0xffff));
+  return ioctl(master_fd, TIOCSWINSZ, &size) == 0;
 }
 
 bool kill_session(pid_t pid, int sig) {

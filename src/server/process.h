@@ -73,6 +73,30 @@ std::vector<std::string> build_session_argv(const SpawnRequest& req);
 // was started, has been reaped.
 std::optional<SpawnedProcess> spawn_session(const SpawnRequest& req, std::string& error);
 
+// Terminal parameters of a "pty-req" (RFC 4254 section 6.2).
+struct PtySettings {
+  std::string term;  // TERM for the child; empty leaves TERM unset
+  uint32_t cols = 80;
+  uint32_t rows = 24;
+  uint32_t width_px = 0;
+  uint32_t height_px = 0;
+};
+
+// spawn_pty_session starts `req` on a new pseudo-terminal (openpty) instead of pipes, as sshd does
+// after a pty-req: the slave becomes the child's controlling terminal and its stdin, stdout and
+// stderr; TERM and SSH_TTY are added to the environment; when the server runs as root the slave
+// is given to the user (group "tty" when it exists, mode 0620). In the result stdin_fd and
+// stdout_fd are two descriptors of the master (write and read sides; close both) and stderr_fd is
+// -1; merge_stderr is implied. Terminal modes (RFC 4254 section 8) are not applied yet.
+// Errors as spawn_session.
+std::optional<SpawnedProcess> spawn_pty_session(const SpawnRequest& req, const PtySettings& pty,
+                                                std::string& error);
+
+// resize_pty applies a "window-change" request to the master side (TIOCSWINSZ; the kernel sends
+// SIGWINCH to the terminal's foreground process group). Returns false (errno set) on failure.
+bool resize_pty(int master_fd, uint32_t cols, uint32_t rows, uint32_t width_px,
+                uint32_t height_px);
+
 // kill_session sends `sig` to the session's process group (the child is its leader), falling
 // back to the process itself. Returns false (errno set) when neither could be signalled.
 bool kill_session(pid_t pid, int sig);
