@@ -177,7 +177,7 @@ void Driver::pump_sessions() {
 }
 
 void Driver::run(transport::TransportConfig tc) {
-  KeyAuthenticator authenticator(options_, peer_.remote_ip, peer_.remote_port);
+  KeyAuthenticator authenticator(options_);
   auth::ServerAuthLimits limits;
   limits.max_auth_tries = options_.max_auth_tries;
   ServerConnection conn(std::move(tc), authenticator, limits, *this, peer_.remote_ip,

@@ -11,8 +11,7 @@ namespace hashi::server {
 
 class KeyAuthenticator final : public auth::Authenticator {
  public:
-  KeyAuthenticator(const config::ServerOptions& options, std::string peer_ip, uint16_t peer_port)
-      : options_(options), peer_ip_(std::move(peer_ip)), peer_port_(peer_port) {}
+  explicit KeyAuthenticator(const config::ServerOptions& options) : options_(options) {}
 
   // A user exists if the system knows them and, when we do not run as root, if they are us
   // (an unprivileged server can only serve its own user). PermitRootLogin no refuses root.
@@ -23,8 +22,6 @@ class KeyAuthenticator final : public auth::Authenticator {
 
  private:
   const config::ServerOptions& options_;
-  std::string peer_ip_;
-  uint16_t peer_port_;
 };
 
 // Expands sshd's AuthorizedKeysFile tokens: %% %h (home) %u (user) %U (uid); relative paths are
