@@ -193,7 +193,7 @@ ConnResult ConnectionMux::on_open(ByteView payload) {
   }
   channels_[*id].state = Channel::State::kOpen;
   out_.clear();
-  ChannelOpenConfirmationMsg{*id, *id, limits_.window_size, limits_.max_packet, {}}.encode(out_);
+  ChannelOpenConfirmationMsg{m->sender_channel, *id, limits_.window_size, limits_.max_packet, {}}.encode(out_);
   send_out();
   return {};
 }
