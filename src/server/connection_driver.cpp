@@ -86,11 +86,15 @@ bool Driver::start_session(uint32_t channel, const SessionStart& start) {
     req.command = it->second;
   }
   req.env = start.env;
+  // SetEnv (sshd_config): "NAME=value" entries the server adds to every session.
+  for (const auto& entry : options_.set_env) {
+    auto eq = entry.find('=');
+    if (eq != std::string::npos) req.env.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+  }
   req.ssh_connection = peer_.remote_ip + " " + std::to_string(peer_.remote_port) + " " +
                        peer_.local_ip + " " + std::to_string(peer_.local_port);
   req.ssh_client = peer_.remote_ip + " " + std::to_string(peer_.remote_port) + " " +
                    std::to_string(peer_.local_port);
-  if (start.command) req.original_command = *start.command;
   std::string error;
   auto proc = spawn_session(req, error);
   if (!proc) {
@@ -268,8 +272,16 @@ void Driver::run(transport::TransportConfig tc) {
         transport::Status s = t.commit_read(size_t(got), now);
         if (!s) {
           flush_log();
-          log_info("Disconnecting %s %s port %u: %s", conn.authenticated() ? "user" : "",
-                   peer_.remote_ip.c_str(), peer_.remote_port, s.message().c_str());
+          if (const auto& pd = t.peer_disconnect()) {
+            log_info("Received disconnect from %s port %u:%u: %s%s", peer_.remote_ip.c_str(),
+                     peer_.remote_port, pd->reason, pd->description.c_str(),
+                     conn.authenticated() ? "" : " [preauth]");
+          } else {
+            std::string who = conn.authenticated() ? "user " + conn.user() + " " : "";
+            log_info("Disconnecting %s%s port %u: %s%s", who.c_str(), peer_.remote_ip.c_str(),
+                     peer_.remote_port, s.message().c_str(),
+                     conn.authenticated() ? "" : " [preauth]");
+          }
         }
       } else {
         (void)t.commit_read(0, now);

@@ -235,6 +235,7 @@ Status Transport::handle_packet(ByteView payload, TimePoint now) {
       if (!r.u32(reason) || !r.string(description)) description = "(malformed)";
       closed_ = true;  // no DISCONNECT in reply
       std::string text(description.substr(0, 256));
+      peer_disconnect_ = PeerDisconnect{reason, text};
       return Status::fail(msg::DisconnectReason::kByApplication,
                           "Received disconnect: " + std::to_string(reason) + ": " + text);
     }

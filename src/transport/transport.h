@@ -103,6 +103,12 @@ class Transport final : public PayloadSink {
   // Sends DISCONNECT and closes.
   void disconnect(msg::DisconnectReason reason, const std::string& description);
   bool closed() const { return closed_; }
+  // The peer's DISCONNECT, if it sent one: reason code and description.
+  struct PeerDisconnect {
+    uint32_t reason = 0;
+    std::string description;
+  };
+  const std::optional<PeerDisconnect>& peer_disconnect() const { return peer_disconnect_; }
   // Starts a key exchange now (e.g. for tests); ignored while one runs.
   void request_rekey();
 
@@ -182,6 +188,7 @@ class Transport final : public PayloadSink {
   uint64_t packets_since_kex_ = 0;
   TimePoint rekey_deadline_ = TimePoint::max();
 
+  std::optional<PeerDisconnect> peer_disconnect_;
   std::deque<Bytes> queued_;  // upper-layer messages held during a key exchange
   size_t queued_bytes_ = 0;
 };
