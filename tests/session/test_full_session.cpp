@@ -1,0 +1,417 @@
+// A real ClientConnection talking to a real ServerConnection in memory: key exchange, publickey
+// authentication, a session channel running a command, data both ways under flow control,
+// exit-status / exit-signal, EOF and CLOSE, disconnect. The test plays both the client's driver
+// (stdin, stdout, stderr) and the program the server would have spawned.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "session/session_pair.h"
+
+namespace hashi::test {
+namespace {
+
+using server::SessionExit;
+
+Bytes take_all(client::OutputQueue& q) {
+  ByteView v = q.pending();
+  return Bytes(v.begin(), v.end());
+}
+
+// One command's worth of traffic and both ends of it: the client's driver and the program.
+struct Transfer {
+  Bytes stdin_data;
+  Bytes stdout_data;
+  Bytes stderr_data;
+  SessionExit exit{false, 42, "", false};
+
+  // Knobs: stop consuming on one side to exercise flow control.
+  bool program_drains_input = true;
+  bool client_drains_output = true;
+  bool program_finishes = true;
+  size_t max_piece = 64 * 1024;  // largest piece either side hands over at once
+  // Pieces each side hands over per round before the network moves (0: as many as fit), as a
+  // driver that reads one buffer per poll would.
+  int pieces_per_round = 0;
+
+  // Client-side progress.
+  size_t stdin_written = 0;
+  bool stdin_eof_sent = false;
+  Bytes client_stdout, client_stderr;
+  // Program-side progress.
+  Bytes program_input;
+  bool program_saw_eof = false;
+  size_t stdout_sent = 0, stderr_sent = 0;
+  bool session_finished = false;
+
+  std::mt19937 rng{7};
+
+  size_t piece(size_t left) { return std::min(left, 1 + size_t(rng() % max_piece)); }
+
+  // The client's driver: feed stdin while the channel takes it, drain stdout/stderr.
+  bool client_round(SessionPair& p) {
+    bool progress = false;
+    client::ClientConnection& c = *p.client;
+    for (int i = 0; (pieces_per_round == 0 || i < pieces_per_round) &&
+                    stdin_written < stdin_data.size() && c.wants_stdin();
+         ++i) {
+      size_t n = piece(stdin_data.size() - stdin_written);
+      size_t taken = c.write_stdin(ByteView(stdin_data.data() + stdin_written, n));
+      if (taken == 0) break;
+      stdin_written += taken;
+      progress = true;
+    }
+    if (stdin_written == stdin_data.size() && !stdin_eof_sent && !c.finished()) {
+      c.stdin_eof();
+      stdin_eof_sent = true;
+      progress = true;
+    }
+    if (client_drains_output) {
+      for (auto [q, sink] : {std::pair{&c.stdout_queue(), &client_stdout},
+                             std::pair{&c.stderr_queue(), &client_stderr}}) {
+        size_t n = q->pending().size();
+        if (n == 0) continue;
+        sink->insert(sink->end(), q->pending().begin(), q->pending().end());
+        if (q == &c.stdout_queue()) {
+          c.drained_stdout(n);
+        } else {
+          c.drained_stderr(n);
+        }
+        progress = true;
+      }
+    }
+    return progress;
+  }
+
+  // The program: read stdin, write stdout and stderr within the window, exit when done.
+  bool program_round(SessionPair& p, uint32_t ch) {
+    bool progress = false;
+    server::ServerConnection& s = *p.server;
+    if (session_finished) return false;
+    if (client::OutputQueue* in = s.input_queue(ch)) {
+      if (program_drains_input && !in->pending().empty()) {
+        program_input.insert(program_input.end(), in->pending().begin(), in->pending().end());
+        s.drained_input(ch, in->pending().size());
+        progress = true;
+      }
+      if (in->eof && in->pending().empty()) program_saw_eof = true;
+    }
+    for (int i = 0; (pieces_per_round == 0 || i < pieces_per_round) && s.output_window(ch) > 0 &&
+                    (stdout_sent < stdout_data.size() || stderr_sent < stderr_data.size());
+         ++i) {
+      bool err = stderr_sent < stderr_data.size() &&
+                 (stdout_sent == stdout_data.size() || rng() % 8 == 0);
+      const Bytes& src = err ? stderr_data : stdout_data;
+      size_t& sent = err ? stderr_sent : stdout_sent;
+      size_t n = std::min(piece(src.size() - sent), s.output_window(ch));
+      ByteView chunk(src.data() + sent, n);
+      size_t taken = err ? s.send_stderr(ch, chunk) : s.send_output(ch, chunk);
+      if (taken == 0) break;
+      sent += taken;
+      progress = true;
+    }
+    if (program_finishes && program_saw_eof && stdout_sent == stdout_data.size() &&
+        stderr_sent == stderr_data.size()) {
+      s.session_finished(ch, exit);
+      session_finished = true;
+      progress = true;
+    }
+    return progress;
+  }
+
+  // Runs both ends and the network until the client finishes or nothing moves any more.
+  void run(SessionPair& p, uint32_t ch, int max_idle = 3) {
+    int idle = 0;
+    while (!p.client->finished() && idle < max_idle) {
+      bool progress = client_round(p);
+      progress |= program_round(p, ch);
+      progress |= p.step() > 0;
+      idle = progress ? 0 : idle + 1;
+    }
+    // Whatever is left in the pipes (the final CLOSE / DISCONNECT).
+    p.pump();
+    client_round(p);
+  }
+};
+
+Transfer big_transfer(uint32_t seed) {
+  Transfer t;
+  t.stdin_data = random_bytes(1024 * 1024, seed);
+  t.stdout_data = random_bytes(1024 * 1024, seed + 1);
+  t.stderr_data = random_bytes(100 * 1024, seed + 2);
+  t.rng.seed(seed + 3);
+  return t;
+}
+
+void expect_complete(SessionPair& p, const Transfer& t) {
+  EXPECT_TRUE(p.client->finished());
+  EXPECT_EQ(p.client->error(), "");
+  EXPECT_EQ(p.client->exit_status(), 42);
+  EXPECT_TRUE(t.program_saw_eof);
+  // Exact bytes (gtest prints only the sizes when they differ in length).
+  EXPECT_EQ(t.program_input.size(), t.stdin_data.size());
+  EXPECT_TRUE(t.program_input == t.stdin_data) << "stdin corrupted";
+  EXPECT_EQ(t.client_stdout.size(), t.stdout_data.size());
+  EXPECT_TRUE(t.client_stdout == t.stdout_data) << "stdout corrupted";
+  EXPECT_EQ(t.client_stderr.size(), t.stderr_data.size());
+  EXPECT_TRUE(t.client_stderr == t.stderr_data) << "stderr corrupted";
+  EXPECT_TRUE(p.client->stdout_queue().eof);
+  EXPECT_TRUE(p.client->stderr_queue().eof);
+  // The channel closed on both sides and the session was released exactly once.
+  EXPECT_EQ(p.host.closed.size(), 1u);
+  EXPECT_TRUE(p.server->channels().empty());
+  // The client ends the connection after the channel closes.
+  EXPECT_TRUE(p.ct().closed());
+  EXPECT_TRUE(p.st().closed());
+  ASSERT_TRUE(p.st().peer_disconnect().has_value());
+  EXPECT_EQ(p.st().peer_disconnect()->reason, uint32_t(msg::DisconnectReason::kByApplication));
+}
+
+TEST(FullSession, CommandRunsWithEveryStreamCutAtRandomPoints) {
+  struct Cut {
+    const char* name;
+    size_t min_chunk, max_chunk;
+  };
+  for (Cut cut : {Cut{"whole", 1, 0}, Cut{"1..4096", 1, 4096}, Cut{"1..7", 1, 7},
+                  Cut{"1", 1, 1}}) {
+    for (uint32_t seed : {1u, 2u, 3u}) {
+      // Byte-at-a-time is slow; one seed covers it.
+      if (cut.max_chunk == 1 && seed > 1) continue;
+      SCOPED_TRACE(std::string(cut.name) + " seed " + std::to_string(seed));
+      SessionPair p;
+      p.rng.seed(seed);
+      p.min_chunk = cut.min_chunk;
+      p.max_chunk = cut.max_chunk;
+      auto ch = p.start_session();
+      ASSERT_TRUE(ch.has_value()) << p.client->error() << " / " << p.client_status.message()
+                                  << " / " << p.server_status.message();
+      EXPECT_TRUE(p.server->authenticated());
+      EXPECT_EQ(p.server->user(), "alice");
+      ASSERT_EQ(p.host.started.size(), 1u);
+      EXPECT_EQ(p.host.started.at(*ch).command, std::optional<std::string>("run-the-test"));
+      Transfer t = big_transfer(seed * 10);
+      t.run(p, *ch);
+      expect_complete(p, t);
+    }
+  }
+}
+
+TEST(FullSession, FlowControlStopsTheClientWhenTheProgramDoesNotRead) {
+  SessionPair p;
+  auto ch = p.start_session();
+  ASSERT_TRUE(ch.has_value());
+  Transfer t;
+  t.stdin_data = random_bytes(5 * 1024 * 1024, 11);
+  t.program_drains_input = false;
+  t.program_finishes = false;
+  t.run(p, *ch);
+  // Exactly the 2 MiB window went out, and it all reached the server's queue.
+  EXPECT_FALSE(p.client->wants_stdin());
+  EXPECT_EQ(t.stdin_written, size_t(connection::kDefaultWindowSize));
+  client::OutputQueue* in = p.server->input_queue(*ch);
+  ASSERT_NE(in, nullptr);
+  EXPECT_EQ(in->pending().size(), size_t(connection::kDefaultWindowSize));
+  EXPECT_EQ(p.client->write_stdin(ByteView(t.stdin_data.data() + t.stdin_written, 1)), 0u);
+
+  // The program reads again: the window comes back and the rest flows.
+  t.program_drains_input = true;
+  ASSERT_TRUE(t.program_round(p, *ch));
+  p.pump();
+  EXPECT_TRUE(p.client->wants_stdin());
+  t.program_finishes = true;
+  t.run(p, *ch);
+  EXPECT_TRUE(p.client->finished());
+  EXPECT_TRUE(t.program_input == t.stdin_data);
+  EXPECT_EQ(p.client->exit_status(), 42);
+}
+
+TEST(FullSession, FlowControlStopsTheProgramWhenTheClientDoesNotDrain) {
+  SessionPair p;
+  auto ch = p.start_session();
+  ASSERT_TRUE(ch.has_value());
+  Transfer t;
+  t.stdout_data = random_bytes(5 * 1024 * 1024, 12);
+  t.client_drains_output = false;
+  t.run(p, *ch);
+  EXPECT_EQ(p.server->output_window(*ch), 0u);
+  EXPECT_EQ(t.stdout_sent, size_t(connection::kDefaultWindowSize));
+  EXPECT_EQ(p.client->stdout_queue().pending().size(), size_t(connection::kDefaultWindowSize));
+  EXPECT_EQ(p.server->send_output(*ch, ByteView(t.stdout_data.data(), 1)), 0u);
+
+  // The client's driver writes its stdout again: the program may go on.
+  t.client_drains_output = true;
+  ASSERT_TRUE(t.client_round(p));
+  p.pump();
+  EXPECT_GT(p.server->output_window(*ch), 0u);
+  t.run(p, *ch);
+  EXPECT_TRUE(p.client->finished());
+  EXPECT_TRUE(t.client_stdout == t.stdout_data);
+  EXPECT_EQ(p.client->exit_status(), 42);
+}
+
+TEST(FullSession, RekeyInTheMiddleOfTheTransfer) {
+  SessionPairOptions o;
+  o.server_transport.rekey_bytes = 256 * 1024;
+  o.client_transport.rekey_bytes = 300 * 1024;
+  for (uint32_t seed : {4u, 5u}) {
+    SCOPED_TRACE(seed);
+    SessionPair p(o);
+    p.rng.seed(seed);
+    p.max_chunk = seed == 4 ? 0 : 4096;
+    auto ch = p.start_session();
+    ASSERT_TRUE(ch.has_value());
+    Transfer t = big_transfer(seed * 10);
+    t.pieces_per_round = 1;
+    t.run(p, *ch);
+    expect_complete(p, t);
+    EXPECT_GT(p.ct().kex_count(), 3u);
+    EXPECT_GT(p.st().kex_count(), 3u);
+  }
+}
+
+TEST(FullSession, ExitSignalGivesStatus255) {
+  SessionPair p;
+  auto ch = p.start_session();
+  ASSERT_TRUE(ch.has_value());
+  Transfer t;
+  t.stdout_data = random_bytes(1000, 13);
+  t.exit = SessionExit{true, 0, "TERM", false};
+  t.run(p, *ch);
+  EXPECT_TRUE(p.client->finished());
+  EXPECT_EQ(p.client->error(), "");
+  EXPECT_EQ(p.client->exit_status(), 255);
+  EXPECT_TRUE(t.client_stdout == t.stdout_data);
+  EXPECT_NE(std::find(p.client_debug.begin(), p.client_debug.end(),
+                      "Remote command killed by signal TERM"),
+            p.client_debug.end());
+}
+
+// Runs a connection that must fail authentication; returns the client's error.
+std::string failed_login(SessionPairOptions o, SessionPair** out = nullptr) {
+  auto p = std::make_unique<SessionPair>(std::move(o));
+  EXPECT_FALSE(p->start_session().has_value());
+  EXPECT_TRUE(p->client->finished());
+  EXPECT_FALSE(p->server->authenticated());
+  EXPECT_TRUE(p->host.started.empty());
+  EXPECT_TRUE(p->ct().closed());
+  EXPECT_TRUE(p->st().closed());
+  EXPECT_FALSE(p->client->wants_stdin());
+  return p->client->error();
+}
+
+TEST(FullSession, WrongKeyAndUnknownUserGetTheSameRefusal) {
+  SessionPairOptions wrong_key;
+  wrong_key.identity = &stranger_key();
+  std::string e1 = failed_login(wrong_key);
+  EXPECT_NE(e1.find("Permission denied"), std::string::npos) << e1;
+
+  SessionPairOptions unknown_user;
+  unknown_user.user = "bob";
+  std::string e2 = failed_login(unknown_user);
+  EXPECT_NE(e2.find("Permission denied"), std::string::npos) << e2;
+  // No user enumeration: the client cannot tell the two apart.
+  EXPECT_EQ(e1, e2);
+
+  SessionPairOptions no_key;
+  no_key.identity = nullptr;
+  std::string e3 = failed_login(no_key);
+  EXPECT_NE(e3.find("Permission denied"), std::string::npos) << e3;
+}
+
+TEST(FullSession, RefusedExecIsReportedOnStderr) {
+  SessionPair p;
+  p.host.refuse = true;
+  p.start();
+  p.pump();
+  Transfer t;
+  t.run(p, 0);
+  EXPECT_TRUE(p.client->finished());
+  EXPECT_EQ(p.client->exit_status(), 255);
+  std::string err(t.client_stderr.begin(), t.client_stderr.end());
+  EXPECT_NE(err.find("exec request failed"), std::string::npos) << err;
+  EXPECT_TRUE(t.client_stdout.empty());
+  EXPECT_TRUE(p.host.started.empty());
+  EXPECT_TRUE(p.server->channels().empty());
+  EXPECT_TRUE(p.ct().closed());
+}
+
+TEST(FullSession, ClientDisconnectMidTransferReleasesTheSession) {
+  SessionPair p;
+  auto ch = p.start_session();
+  ASSERT_TRUE(ch.has_value());
+  Transfer t = big_transfer(20);
+  t.program_finishes = false;
+  t.pieces_per_round = 1;
+  // Run until some data moved both ways, then the client goes away.
+  for (int i = 0; i < 50 && (t.program_input.size() < 100000 || t.client_stdout.size() < 100000);
+       ++i) {
+    t.client_round(p);
+    t.program_round(p, *ch);
+    p.step();
+  }
+  ASSERT_GE(t.program_input.size(), 100000u);
+  ASSERT_GE(t.client_stdout.size(), 100000u);
+  ASSERT_FALSE(t.session_finished);
+  p.ct().disconnect(msg::DisconnectReason::kByApplication, "user went away");
+  p.pump();
+  EXPECT_FALSE(p.server_status);
+  EXPECT_TRUE(p.st().closed());
+  ASSERT_TRUE(p.st().peer_disconnect().has_value());
+  EXPECT_EQ(p.st().peer_disconnect()->description, "user went away");
+  // The channel is still listed: the core has no way to learn that the transport closed (the
+  // TransportListener has no "closed" callback), so releasing the program is left to the driver.
+  // See DISABLED_CoreReleasesSessionsWhenTheTransportCloses for what it should do.
+  EXPECT_EQ(p.server->channels(), std::vector<uint32_t>{*ch});
+}
+
+// Known gap: after the transport closes (peer DISCONNECT, MAC error, ...) no CLOSE will ever
+// arrive, yet ServerConnection never calls SessionHost::session_closed for the channels still
+// open. connection_driver.cpp works around it with its own cleanup loop; a core user that relies
+// on SessionHost (as the header promises) leaks the program. Enable once the core does it.
+TEST(FullSession, DISABLED_CoreReleasesSessionsWhenTheTransportCloses) {
+  SessionPair p;
+  auto ch = p.start_session();
+  ASSERT_TRUE(ch.has_value());
+  p.ct().disconnect(msg::DisconnectReason::kByApplication, "user went away");
+  p.pump();
+  ASSERT_TRUE(p.st().closed());
+  EXPECT_EQ(p.host.closed, std::vector<uint32_t>{*ch});
+  EXPECT_TRUE(p.server->channels().empty());
+}
+
+TEST(FullSession, CorruptedServerByteIsAMacErrorAndNothingBadIsDelivered) {
+  for (uint32_t seed : {30u, 31u, 32u}) {
+    SCOPED_TRACE(seed);
+    SessionPair p;
+    p.rng.seed(seed);
+    auto ch = p.start_session();
+    ASSERT_TRUE(ch.has_value());
+    Transfer t;
+    t.stdout_data = random_bytes(512 * 1024, seed);
+    t.rng.seed(seed);
+    t.pieces_per_round = 1;
+    // Let some output through untouched, then flip one byte in a later server -> client batch.
+    int batches = 0;
+    p.server_to_client_mutate = [&](Bytes& b) {
+      if (++batches == 3 && !b.empty()) b[p.rng() % b.size()] ^= 0x40;
+    };
+    t.run(p, *ch);
+    ASSERT_GE(batches, 3);
+    EXPECT_FALSE(p.client_status);
+    EXPECT_EQ(p.client_status.reason(), msg::DisconnectReason::kMacError)
+        << p.client_status.message();
+    EXPECT_TRUE(p.ct().closed());
+    EXPECT_FALSE(p.client->finished() && p.client->error().empty() &&
+                 p.client->exit_status() == 42);
+    // Everything the client delivered is an exact prefix of what the program wrote.
+    Bytes got = t.client_stdout;
+    Bytes rest = take_all(p.client->stdout_queue());
+    got.insert(got.end(), rest.begin(), rest.end());
+    ASSERT_LE(got.size(), t.stdout_data.size());
+    EXPECT_TRUE(std::equal(got.begin(), got.end(), t.stdout_data.begin()));
+    EXPECT_LT(got.size(), t.stdout_data.size());
+  }
+}
+
+}  // namespace
+}  // namespace hashi::test
