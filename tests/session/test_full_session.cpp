@@ -286,36 +286,56 @@ TEST(FullSession, ExitSignalGivesStatus255) {
             p.client_debug.end());
 }
 
-// Runs a connection that must fail authentication; returns the client's error.
-std::string failed_login(SessionPairOptions o, SessionPair** out = nullptr) {
-  auto p = std::make_unique<SessionPair>(std::move(o));
-  EXPECT_FALSE(p->start_session().has_value());
-  EXPECT_TRUE(p->client->finished());
-  EXPECT_FALSE(p->server->authenticated());
-  EXPECT_TRUE(p->host.started.empty());
-  EXPECT_TRUE(p->ct().closed());
-  EXPECT_TRUE(p->st().closed());
-  EXPECT_FALSE(p->client->wants_stdin());
-  return p->client->error();
+struct FailedLogin {
+  std::string error;
+  std::vector<std::string> lookups;  // users the Authenticator was asked about
+  std::vector<std::string> server_log;
+};
+
+// Runs a connection that must fail authentication.
+FailedLogin failed_login(SessionPairOptions o) {
+  SessionPair p(std::move(o));
+  EXPECT_FALSE(p.start_session().has_value());
+  EXPECT_TRUE(p.client->finished());
+  EXPECT_FALSE(p.server->authenticated());
+  EXPECT_TRUE(p.host.started.empty());
+  EXPECT_TRUE(p.ct().closed());
+  EXPECT_TRUE(p.st().closed());
+  EXPECT_FALSE(p.client->wants_stdin());
+  EXPECT_TRUE(p.client->stdout_queue().pending().empty());
+  return {p.client->error(), p.authenticator.lookups, p.server->take_log()};
+}
+
+bool log_has(const std::vector<std::string>& log, std::string_view text) {
+  return std::any_of(log.begin(), log.end(),
+                     [&](const std::string& l) { return l.find(text) != std::string::npos; });
 }
 
 TEST(FullSession, WrongKeyAndUnknownUserGetTheSameRefusal) {
   SessionPairOptions wrong_key;
   wrong_key.identity = &stranger_key();
-  std::string e1 = failed_login(wrong_key);
-  EXPECT_NE(e1.find("Permission denied"), std::string::npos) << e1;
+  FailedLogin f1 = failed_login(wrong_key);
+  EXPECT_NE(f1.error.find("Permission denied"), std::string::npos) << f1.error;
+  EXPECT_TRUE(log_has(f1.server_log, "Failed publickey for alice"))
+      << ::testing::PrintToString(f1.server_log);
 
   SessionPairOptions unknown_user;
   unknown_user.user = "bob";
-  std::string e2 = failed_login(unknown_user);
-  EXPECT_NE(e2.find("Permission denied"), std::string::npos) << e2;
-  // No user enumeration: the client cannot tell the two apart.
-  EXPECT_EQ(e1, e2);
+  FailedLogin f2 = failed_login(unknown_user);
+  EXPECT_NE(f2.error.find("Permission denied"), std::string::npos) << f2.error;
+  EXPECT_TRUE(log_has(f2.server_log, "Invalid user bob"))
+      << ::testing::PrintToString(f2.server_log);
+  // No user enumeration: the client cannot tell the two apart, and the server did the same
+  // key lookup work for the unknown user.
+  EXPECT_EQ(f1.error, f2.error);
+  EXPECT_EQ(f2.lookups.size(), f1.lookups.size());
+  EXPECT_TRUE(std::all_of(f2.lookups.begin(), f2.lookups.end(),
+                          [](const std::string& u) { return u == "bob"; }));
 
   SessionPairOptions no_key;
   no_key.identity = nullptr;
-  std::string e3 = failed_login(no_key);
-  EXPECT_NE(e3.find("Permission denied"), std::string::npos) << e3;
+  FailedLogin f3 = failed_login(no_key);
+  EXPECT_NE(f3.error.find("Permission denied"), std::string::npos) << f3.error;
 }
 
 TEST(FullSession, RefusedExecIsReportedOnStderr) {
@@ -380,36 +400,48 @@ TEST(FullSession, DISABLED_CoreReleasesSessionsWhenTheTransportCloses) {
 }
 
 TEST(FullSession, CorruptedServerByteIsAMacErrorAndNothingBadIsDelivered) {
-  for (uint32_t seed : {30u, 31u, 32u}) {
-    SCOPED_TRACE(seed);
-    SessionPair p;
-    p.rng.seed(seed);
-    auto ch = p.start_session();
-    ASSERT_TRUE(ch.has_value());
-    Transfer t;
-    t.stdout_data = random_bytes(512 * 1024, seed);
-    t.rng.seed(seed);
-    t.pieces_per_round = 1;
-    // Let some output through untouched, then flip one byte in a later server -> client batch.
-    int batches = 0;
-    p.server_to_client_mutate = [&](Bytes& b) {
-      if (++batches == 3 && !b.empty()) b[p.rng() % b.size()] ^= 0x40;
-    };
-    t.run(p, *ch);
-    ASSERT_GE(batches, 3);
-    EXPECT_FALSE(p.client_status);
-    EXPECT_EQ(p.client_status.reason(), msg::DisconnectReason::kMacError)
-        << p.client_status.message();
-    EXPECT_TRUE(p.ct().closed());
-    EXPECT_FALSE(p.client->finished() && p.client->error().empty() &&
-                 p.client->exit_status() == 42);
-    // Everything the client delivered is an exact prefix of what the program wrote.
-    Bytes got = t.client_stdout;
-    Bytes rest = take_all(p.client->stdout_queue());
-    got.insert(got.end(), rest.begin(), rest.end());
-    ASSERT_LE(got.size(), t.stdout_data.size());
-    EXPECT_TRUE(std::equal(got.begin(), got.end(), t.stdout_data.begin()));
-    EXPECT_LT(got.size(), t.stdout_data.size());
+  struct Suite {
+    const char* cipher;
+    const char* mac;
+  };
+  for (Suite suite : {Suite{"chacha20-poly1305@openssh.com", "hmac-sha2-256"},
+                      Suite{"aes256-gcm@openssh.com", "hmac-sha2-256"},
+                      Suite{"aes128-ctr", "hmac-sha2-256-etm@openssh.com"},
+                      Suite{"aes256-ctr", "hmac-sha2-512"}}) {
+    for (uint32_t seed : {30u, 31u, 32u}) {
+      SCOPED_TRACE(std::string(suite.cipher) + " " + suite.mac + " seed " + std::to_string(seed));
+      SessionPairOptions o;
+      o.client_transport.ciphers = {suite.cipher};
+      o.client_transport.macs = {suite.mac};
+      SessionPair p(o);
+      p.rng.seed(seed);
+      auto ch = p.start_session();
+      ASSERT_TRUE(ch.has_value());
+      Transfer t;
+      t.stdout_data = random_bytes(512 * 1024, seed);
+      t.rng.seed(seed);
+      t.pieces_per_round = 1;
+      // Let some output through untouched, then flip one byte in a later server -> client
+      // batch, away from its first packet's length field (a corrupted length is a different
+      // failure: "bad packet length", or a wait for bytes that never come).
+      int batches = 0;
+      p.server_to_client_mutate = [&](Bytes& b) {
+        if (++batches == 3 && b.size() > 64) b[16 + p.rng() % (b.size() - 16)] ^= 0x40;
+      };
+      t.run(p, *ch);
+      ASSERT_GE(batches, 3);
+      EXPECT_FALSE(p.client_status);
+      EXPECT_EQ(p.client_status.reason(), msg::DisconnectReason::kMacError)
+          << p.client_status.message();
+      EXPECT_TRUE(p.ct().closed());
+      EXPECT_NE(p.client->exit_status(), 42);
+      // Everything the client delivered is an exact prefix of what the program wrote.
+      Bytes got = t.client_stdout;
+      Bytes rest = take_all(p.client->stdout_queue());
+      got.insert(got.end(), rest.begin(), rest.end());
+      ASSERT_LT(got.size(), t.stdout_data.size());
+      EXPECT_TRUE(std::equal(got.begin(), got.end(), t.stdout_data.begin()));
+    }
   }
 }
 
