@@ -38,6 +38,13 @@ transport::Status ClientConnection::check_host_key(const keys::PublicKey& key) {
   return host_key_check_ ? host_key_check_(key) : transport::Status::ok();
 }
 
+void ClientConnection::on_closed(const transport::Status& why) {
+  if (!finished_) {
+    finished_ = true;
+    error_ = why.message();
+  }
+}
+
 void ClientConnection::on_kex_complete(bool first) {
   if (first) auth_->start(transport_->session_id());
 }
@@ -98,7 +105,8 @@ void ClientConnection::on_open_failed(uint32_t, uint32_t reason, std::string_vie
 
 void ClientConnection::on_request_reply(uint32_t, bool success) {
   if (!success) {
-    stderr_.append(as_bytes(std::string("exec request failed on channel 0\n")));
+    stderr_.append(as_bytes(std::string(config_.command ? "exec" : "shell") +
+                            " request failed on channel " + std::to_string(*channel_) + "\n"));
     mux_->close(*channel_);
   }
 }

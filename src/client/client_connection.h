@@ -72,6 +72,7 @@ class ClientConnection final : public transport::TransportListener,
   void on_server_sig_algs(const std::vector<std::string>& algorithms) override;
   transport::Status on_message(ByteView payload) override;
   void on_debug(int level, const std::string& message) override;
+  void on_closed(const transport::Status& why) override;
 
   // ConnectionHandler
   bool on_open_request(uint32_t, std::string_view, ByteView) override { return false; }

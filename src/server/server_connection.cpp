@@ -35,6 +35,13 @@ void ServerConnection::on_debug(int level, const std::string& message) {
   if (level <= 1) log_.push_back("debug1: " + message);
 }
 
+void ServerConnection::on_closed(const transport::Status&) {
+  // No CLOSE will come for the open channels: release their programs now.
+  std::vector<uint32_t> ids = channels();
+  for (uint32_t id : ids) host_.session_closed(id);
+  channels_.clear();
+}
+
 void ServerConnection::on_kex_complete(bool first) {
   if (first) auth_->set_session_id(transport_->session_id());
 }

@@ -78,6 +78,7 @@ class ServerConnection final : public transport::TransportListener,
   void on_kex_complete(bool first) override;
   transport::Status on_message(ByteView payload) override;
   void on_debug(int level, const std::string& message) override;
+  void on_closed(const transport::Status& why) override;
 
   // ConnectionHandler
   bool on_open_request(uint32_t channel, std::string_view type, ByteView type_specific) override;

@@ -108,6 +108,7 @@ void KeyExchange::start(std::vector<Bytes>& out) {
 
 Status KeyExchange::on_message(ByteView payload, std::vector<Bytes>& out) {
   uint8_t type = payload.empty() ? 0 : payload[0];
+  if (done_) return Status::protocol_error("key exchange already finished");
   switch (step_) {
     case Step::kAwaitGroup:
       if (type == msg::kKexDhGexGroup) return client_on_group(payload, out);

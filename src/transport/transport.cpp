@@ -128,6 +128,8 @@ Status Transport::fail(Status s) {
   if (!closed_) {
     listener_.on_debug(1, "disconnecting: " + s.message());
     disconnect(s.reason(), s.message());
+  } else if (!close_reported_) {
+    mark_closed(s);  // the peer's DISCONNECT
   }
   return s;
 }
@@ -139,6 +141,15 @@ void Transport::disconnect(msg::DisconnectReason reason, const std::string& desc
   wire::Writer(m).u8(msg::kDisconnect).u32(uint32_t(reason)).string(description).string("");
   write_packet(m, {});
   closed_ = true;
+  mark_closed(Status::fail(reason, description));
+}
+
+void Transport::mark_closed(const Status& why) {
+  if (close_reported_) return;
+  close_reported_ = true;
+  queued_.clear();
+  queued_bytes_ = 0;
+  listener_.on_closed(why);
 }
 
 Status Transport::process_input(TimePoint now) {
@@ -181,8 +192,8 @@ Status Transport::process_input(TimePoint now) {
     if (seq_in_ == 0 && !first_kex_done_) {
       return fail(Status::protocol_error("sequence number wrapped during initial key exchange"));
     }
-    bytes_since_kex_ += total;
-    ++packets_since_kex_;
+    bytes_in_since_kex_ += total;
+    ++packets_in_since_kex_;
     Status s = handle_packet(payload, now);
     if (!s) return fail(s);
     maybe_rekey(now);
@@ -422,6 +433,8 @@ void Transport::send_newkeys() {
   write_packet(ByteView(&m, 1), {});
   sealer_ = std::move(next_sealer_);
   if (strict_kex_) seq_out_ = 0;
+  bytes_out_since_kex_ = 0;
+  packets_out_since_kex_ = 0;
   sent_newkeys_ = true;
   kex_running_ = false;
   listener_.on_debug(2, "SSH2_MSG_NEWKEYS sent");
@@ -436,6 +449,8 @@ void Transport::send_newkeys() {
 Status Transport::on_newkeys(TimePoint now) {
   opener_ = std::move(next_opener_);
   if (strict_kex_) seq_in_ = 0;
+  bytes_in_since_kex_ = 0;
+  packets_in_since_kex_ = 0;
   peer_kexinit_seen_ = false;
   listener_.on_debug(2, "SSH2_MSG_NEWKEYS received");
   finish_kex(now);
@@ -448,8 +463,6 @@ void Transport::finish_kex(TimePoint now) {
   first_kex_done_ = true;
   kex_.reset();
   sent_newkeys_ = false;
-  bytes_since_kex_ = 0;
-  packets_since_kex_ = 0;
   rekey_deadline_ = config_.rekey_interval.count() > 0 ? now + config_.rekey_interval
                                                       : TimePoint::max();
   listener_.on_kex_complete(first);
@@ -494,7 +507,8 @@ void Transport::request_rekey() {
 
 void Transport::maybe_rekey(TimePoint now) {
   if (!first_kex_done_ || kex_running_ || peer_kexinit_seen_ || kex_ || closed_) return;
-  if (bytes_since_kex_ >= config_.rekey_bytes || packets_since_kex_ >= kRekeyPackets ||
+  if (bytes_out_since_kex_ >= config_.rekey_bytes || bytes_in_since_kex_ >= config_.rekey_bytes ||
+      packets_out_since_kex_ >= kRekeyPackets || packets_in_since_kex_ >= kRekeyPackets ||
       now >= rekey_deadline_) {
     listener_.on_debug(1, "re-keying");
     send_kexinit();
@@ -522,8 +536,8 @@ void Transport::write_packet(ByteView head, ByteView body) {
   sealer_->seal(seq_out_, MutableByteView(p, 4 + packet_len),
                 MutableByteView(p + 4 + packet_len, tag_len));
   ++seq_out_;
-  bytes_since_kex_ += 4 + packet_len + tag_len;
-  ++packets_since_kex_;
+  bytes_out_since_kex_ += 4 + packet_len + tag_len;
+  ++packets_out_since_kex_;
 }
 
 }  // namespace hashi::transport

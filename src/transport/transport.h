@@ -68,6 +68,9 @@ class TransportListener {
   // SERVICE_REQUEST/ACCEPT and every message numbered 50 or higher, decrypted. The view is valid
   // only during the call. An error disconnects.
   virtual Status on_message(ByteView payload) = 0;
+  // The transport closed (our error, the peer's DISCONNECT, or our own disconnect()); called once.
+  // Upper layers release what they hold: no more messages will come.
+  virtual void on_closed(const Status& why) {}
   // Diagnostics in the spirit of ssh -v (level 1..3).
   virtual void on_debug(int level, const std::string& message) {}
 };
@@ -142,12 +145,14 @@ class Transport final : public PayloadSink {
   void derive_keys();
   void write_packet(ByteView head, ByteView body);
   void maybe_rekey(TimePoint now);
+  void mark_closed(const Status& why);
   KexInit our_kexinit() const;
 
   TransportConfig config_;
   TransportListener& listener_;
   VersionReader version_reader_;
   bool closed_ = false;
+  bool close_reported_ = false;
 
   // Packet protection in force, and the next keys waiting for NEWKEYS in each direction.
   std::unique_ptr<PacketSealer> sealer_;
@@ -183,9 +188,11 @@ class Transport final : public PayloadSink {
   std::optional<keys::PublicKey> host_key_;
   uint64_t kex_count_ = 0;
 
-  // Re-key accounting since the last key exchange.
-  uint64_t bytes_since_kex_ = 0;
-  uint64_t packets_since_kex_ = 0;
+  // Re-key accounting per direction since that direction's last NEWKEYS (as OpenSSH counts).
+  uint64_t bytes_out_since_kex_ = 0;
+  uint64_t packets_out_since_kex_ = 0;
+  uint64_t bytes_in_since_kex_ = 0;
+  uint64_t packets_in_since_kex_ = 0;
   TimePoint rekey_deadline_ = TimePoint::max();
 
   std::optional<PeerDisconnect> peer_disconnect_;

@@ -378,17 +378,13 @@ TEST(FullSession, ClientDisconnectMidTransferReleasesTheSession) {
   EXPECT_TRUE(p.st().closed());
   ASSERT_TRUE(p.st().peer_disconnect().has_value());
   EXPECT_EQ(p.st().peer_disconnect()->description, "user went away");
-  // The channel is still listed: the core has no way to learn that the transport closed (the
-  // TransportListener has no "closed" callback), so releasing the program is left to the driver.
-  // See DISABLED_CoreReleasesSessionsWhenTheTransportCloses for what it should do.
-  EXPECT_EQ(p.server->channels(), std::vector<uint32_t>{*ch});
+  // The transport's on_closed releases the channel's program.
+  EXPECT_TRUE(p.server->channels().empty());
 }
 
-// Known gap: after the transport closes (peer DISCONNECT, MAC error, ...) no CLOSE will ever
-// arrive, yet ServerConnection never calls SessionHost::session_closed for the channels still
-// open. connection_driver.cpp works around it with its own cleanup loop; a core user that relies
-// on SessionHost (as the header promises) leaks the program. Enable once the core does it.
-TEST(FullSession, DISABLED_CoreReleasesSessionsWhenTheTransportCloses) {
+// After the transport closes (peer DISCONNECT, MAC error, ...) no CLOSE will arrive: the core
+// must release the programs of the channels still open.
+TEST(FullSession, CoreReleasesSessionsWhenTheTransportCloses) {
   SessionPair p;
   auto ch = p.start_session();
   ASSERT_TRUE(ch.has_value());
