@@ -38,7 +38,6 @@ constexpr size_t kMaxInputFileLen = 64 * 1024 * 1024;
 
 // log_message writes a line to stderr as OpenSSH's log.c does (it ends lines with "\r\n").
 void log_message(const std::string& message) {
-  std::fflush(stdout);
   std::fprintf(stderr, "%s\r\n", message.c_str());
 }
 
@@ -466,7 +465,6 @@ int do_known_hosts(const Options& o) {
     edit = known_hosts_hash(contents, path);
   }
   std::fputs(edit.stdout_text.c_str(), stdout);
-  std::fflush(stdout);
   for (const std::string& m : edit.messages) log_message(m);
   const bool in_place = !o.find_host;
   if (edit.invalid) {
