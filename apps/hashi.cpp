@@ -11,6 +11,7 @@
 
 #include "client/driver.h"
 #include "client/host_trust.h"
+#include "client/hostkeys_update.h"
 #include "config/algorithms.h"
 #include "config/client_config.h"
 #include "keys/key.h"
@@ -203,6 +204,11 @@ int main(int argc, char** argv) {
     trust.global_files.push_back(config::expand_tokens(f, tokens));
   }
   trust.hash_new_entries = opts->hash_known_hosts.value_or("no") == "yes";
+  trust.default_user_file = home + "/.ssh/known_hosts";
+  // UpdateHostKeys: OpenSSH's default is yes unless UserKnownHostsFile or VerifyHostKeyDNS was
+  // set (ssh_config(5)).
+  std::string update_host_keys = opts->update_host_keys.value_or(
+      opts->user_known_hosts_file_raw ? "no" : "yes");
 
   // Connect.
   std::chrono::milliseconds timeout{0};
@@ -227,11 +233,41 @@ int main(int argc, char** argv) {
     return 255;
   }
   debug(1, "Connection established.");
+  {
+    std::error_code ep_ec;
+    auto ep = sock.remote_endpoint(ep_ec);
+    if (!ep_ec) trust.address = ep.address().to_string();
+  }
   int fd = sock.release();
 
   client::ClientConnection conn(
       std::move(cc),
       [&](const keys::PublicKey& key) { return trust.check(key, level >= 0); }, debug);
+  std::optional<client::KnownHostsUpdater> updater;
+  if (update_host_keys != "no" && !trust.user_files.empty() &&
+      trust.user_files.front() != "/dev/null") {
+    updater.emplace(trust.user_files.front(), trust.name(), trust.hash_new_entries, debug);
+    client::HostKeysHooks hooks;
+    hooks.unknown_keys = [&](const std::vector<keys::PublicKey>& offered)
+        -> std::optional<std::vector<keys::PublicKey>> {
+      if (trust.untrusted) {
+        debug(1, "UpdateHostKeys is disabled because the host key is not trusted.");
+        return std::nullopt;
+      }
+      return updater->unknown_keys(offered);
+    };
+    hooks.update = [&](const std::vector<keys::PublicKey>& offered) {
+      if (update_host_keys == "ask") {
+        auto answer = client::ask_tty("Accept updated hostkeys? (yes/no): ");
+        if (!answer || client::parse_confirmation(*answer, "") != true) return;
+      }
+      if (!updater->apply(offered)) {
+        std::fprintf(stderr, "Failed to update known_hosts file %s\n",
+                     trust.user_files.front().c_str());
+      }
+    };
+    conn.set_hostkeys_hooks(std::move(hooks));
+  }
   bool read_stdin = !args.stdin_null && !args.no_command;
   client::DriverResult r = client::run_client(fd, conn, read_stdin);
   close(fd);

@@ -1,5 +1,6 @@
 #include "client/client_connection.h"
 
+#include "client/hostkeys_update.h"
 #include "wire/messages.h"
 
 namespace hashi::client {
@@ -174,8 +175,69 @@ void ClientConnection::on_close(uint32_t) {
   finish("");
 }
 
+bool ClientConnection::on_global_request(std::string_view name, ByteView data) {
+  if (name == kHostkeysRequest) on_hostkeys(data);
+  return false;  // no want_reply global request is answered with success by a client
+}
+
+void ClientConnection::on_hostkeys(ByteView data) {
+  if (hostkeys_seen_ || !hostkeys_.unknown_keys || !hostkeys_.update) return;
+  hostkeys_seen_ = true;
+  size_t unsupported = 0;
+  auto offered = parse_hostkeys(data, unsupported);
+  if (!offered) {
+    on_debug(1, "client_input_hostkeys: bad hostkeys-00@openssh.com message, ignored");
+    return;
+  }
+  on_debug(1, "client_input_hostkeys: " + std::to_string(offered->size()) + " host keys (" +
+                  std::to_string(unsupported) + " of unsupported types)");
+  // The key this connection was verified with must be among them, else nothing is learned.
+  const auto& current = transport_->host_key();
+  bool has_current = false;
+  for (const auto& k : *offered) has_current |= current && k == *current;
+  if (!has_current || offered->empty()) {
+    on_debug(1, "client_input_hostkeys: server did not include its host key, ignored");
+    return;
+  }
+  auto unknown = hostkeys_.unknown_keys(*offered);
+  if (!unknown) return;
+  if (unknown->empty()) {
+    hostkeys_.update(*offered);  // only removals (or nothing) to do
+    return;
+  }
+  Bytes request = encode_hostkeys(*unknown);
+  if (!mux_->send_global_request(kHostkeysProveRequest, request, true)) return;
+  on_debug(1, "client_input_hostkeys: asking server to prove ownership of " +
+                  std::to_string(unknown->size()) + " keys");
+  hostkeys_offered_ = std::move(*offered);
+  hostkeys_to_prove_ = std::move(*unknown);
+}
+
+void ClientConnection::on_global_reply(bool success, ByteView data) {
+  if (!hostkeys_offered_) return;
+  auto offered = std::move(*hostkeys_offered_);
+  hostkeys_offered_.reset();
+  if (!success) {
+    on_debug(1, "Server failed to confirm ownership of private host keys");
+  } else if (!verify_hostkeys_proof(hostkeys_to_prove_, transport_->session_id(), data)) {
+    on_debug(1, "client_global_hostkeys_prove_confirm: server gave bad signature, "
+                "not updating known_hosts");
+  } else {
+    hostkeys_.update(offered);
+  }
+  hostkeys_to_prove_.clear();
+  if (finish_after_prove_) {
+    finish_after_prove_ = false;
+    finish("");
+  }
+}
+
 void ClientConnection::finish(const std::string& error) {
   if (finished_) return;
+  if (error.empty() && hostkeys_offered_ && !transport_->closed()) {
+    finish_after_prove_ = true;  // let the proof arrive, then leave
+    return;
+  }
   finished_ = true;
   error_ = error;
   if (error.empty()) {

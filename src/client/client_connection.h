@@ -24,6 +24,17 @@ struct ClientConnectionConfig {
   std::vector<std::pair<std::string, std::string>> env;
 };
 
+// What the client does with the server's hostkeys-00@openssh.com announcement (UpdateHostKeys).
+// Both hooks do the file work; the core only parses, asks for proofs and verifies them.
+struct HostKeysHooks {
+  // The offered keys the client does not know yet (to be proved); nullopt to ignore the
+  // announcement.
+  std::function<std::optional<std::vector<keys::PublicKey>>(const std::vector<keys::PublicKey>&)>
+      unknown_keys;
+  // Every offered key is known or proved: record exactly these for the host.
+  std::function<void(const std::vector<keys::PublicKey>&)> update;
+};
+
 // A byte queue the driver drains into a file descriptor.
 struct OutputQueue {
   Bytes data;
@@ -41,6 +52,9 @@ class ClientConnection final : public transport::TransportListener,
   using DebugLog = std::function<void(int level, const std::string& message)>;
 
   ClientConnection(ClientConnectionConfig config, HostKeyCheck check, DebugLog debug);
+
+  // Enables UpdateHostKeys handling (off unless set, and once a key was accepted untrusted).
+  void set_hostkeys_hooks(HostKeysHooks hooks) { hostkeys_ = std::move(hooks); }
   ~ClientConnection() override;
 
   void start(TimePoint now);
@@ -84,10 +98,12 @@ class ClientConnection final : public transport::TransportListener,
   void on_close(uint32_t channel) override;
   bool on_channel_request(uint32_t channel, const connection::ChannelRequest& request) override;
   void on_request_reply(uint32_t channel, bool success) override;
-  bool on_global_request(std::string_view name, ByteView data) override { return false; }
+  bool on_global_request(std::string_view name, ByteView data) override;
+  void on_global_reply(bool success, ByteView data) override;
 
  private:
   void finish(const std::string& error);
+  void on_hostkeys(ByteView data);
 
   ClientConnectionConfig config_;
   HostKeyCheck host_key_check_;
@@ -104,6 +120,11 @@ class ClientConnection final : public transport::TransportListener,
   int exit_status_ = 255;
   std::string error_;
   OutputQueue stdout_, stderr_;
+  HostKeysHooks hostkeys_;
+  bool hostkeys_seen_ = false;                   // one announcement per connection
+  std::optional<std::vector<keys::PublicKey>> hostkeys_offered_;  // awaiting the proof
+  std::vector<keys::PublicKey> hostkeys_to_prove_;
+  bool finish_after_prove_ = false;  // the session ended while a proof was outstanding
 };
 
 }  // namespace hashi::client

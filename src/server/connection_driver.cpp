@@ -85,7 +85,29 @@ bool Driver::start_session(uint32_t channel, const SessionStart& start) {
     }
     req.command = it->second;
   }
+  // authorized_keys command=: the key's forced command replaces whatever the client asked for
+  // (exec, shell or subsystem), which the command finds in SSH_ORIGINAL_COMMAND.
+  const keys::KeyOptions& key_opts = conn_->key_options();
+  if (key_opts.command) {
+    if (req.command) req.original_command = start.subsystem ? *start.subsystem : *req.command;
+    log_verbose("Forced command (key-option) '%s'", key_opts.command->c_str());
+    req.command = *key_opts.command;
+  }
   req.env = start.env;
+  // authorized_keys environment="NAME=value": only with PermitUserEnvironment (yes or a pattern
+  // list the name must match).
+  if (options_.permit_user_environment != "no") {
+    for (const auto& entry : key_opts.environment) {
+      auto eq = entry.find('=');
+      if (eq == std::string::npos || eq == 0) continue;
+      std::string name = entry.substr(0, eq);
+      if (options_.permit_user_environment != "yes" &&
+          !from_allowed(options_.permit_user_environment, name)) {
+        continue;
+      }
+      req.env.emplace_back(name, entry.substr(eq + 1));
+    }
+  }
   // SetEnv (sshd_config): "NAME=value" entries the server adds to every session.
   for (const auto& entry : options_.set_env) {
     auto eq = entry.find('=');
@@ -182,6 +204,7 @@ void Driver::pump_sessions() {
 
 void Driver::run(transport::TransportConfig tc) {
   KeyAuthenticator authenticator(options_);
+  authenticator.set_peer_address(peer_.remote_ip);
   auth::ServerAuthLimits limits;
   limits.max_auth_tries = options_.max_auth_tries;
   ServerConnection conn(std::move(tc), authenticator, limits, *this, peer_.remote_ip,

@@ -1,5 +1,8 @@
 #include "server/server_connection.h"
 
+#include "client/hostkeys_update.h"
+#include "connection/messages.h"
+#include "server/hostkeys_prove.h"
 #include "wire/messages.h"
 
 namespace hashi::server {
@@ -60,6 +63,8 @@ transport::Status ServerConnection::on_message(ByteView payload) {
     if (r.kind == Kind::kSuccess) {
       authenticated_ = true;
       user_ = auth_->result()->user;
+      key_options_ = auth_->result()->key_options;
+      announce_hostkeys();
     }
     return transport::Status::ok();
   }
@@ -67,9 +72,37 @@ transport::Status ServerConnection::on_message(ByteView payload) {
   if (t < 80 || t > 127) {
     return transport::Status::protocol_error("unexpected message " + std::to_string(t));
   }
+  if (t == msg::kGlobalRequest) {
+    // hostkeys-prove-00's reply carries data, which the mux's boolean answer cannot.
+    auto m = connection::GlobalRequestMsg::decode(payload);
+    if (m && m->name == client::kHostkeysProveRequest && m->want_reply) {
+      answer_hostkeys_prove(m->data);
+      return transport::Status::ok();
+    }
+  }
   auto r = mux_->on_message(payload);
   if (!r.ok()) return transport::Status::fail(r.disconnect_reason(), r.reason);
   return transport::Status::ok();
+}
+
+void ServerConnection::announce_hostkeys() {
+  if (config_.host_keys.empty()) return;
+  Bytes data = hostkeys_announcement(config_.host_keys);
+  (void)mux_->send_global_request(client::kHostkeysRequest, data, false);
+}
+
+void ServerConnection::answer_hostkeys_prove(ByteView data) {
+  const auto& negotiated = transport_->negotiated();
+  auto proof = prove_hostkeys(config_.host_keys, data, transport_->session_id(),
+                              negotiated ? negotiated->host_key : std::string());
+  Bytes out;
+  if (proof) {
+    connection::RequestSuccessMsg{*proof}.encode(out);
+  } else {
+    on_debug(1, "hostkeys-prove-00@openssh.com: refused");
+    out.push_back(msg::kRequestFailure);
+  }
+  transport_->send(out);
 }
 
 bool ServerConnection::on_open_request(uint32_t channel, std::string_view type, ByteView) {

@@ -56,6 +56,9 @@ class ServerConnection final : public transport::TransportListener,
   transport::Transport& transport() { return *transport_; }
   bool authenticated() const { return authenticated_; }
   const std::string& user() const { return user_; }
+  // The options of the authorized_keys entry that let the user in (command=, environment=,
+  // no-pty, ...); defaults before authentication.
+  const keys::KeyOptions& key_options() const { return key_options_; }
 
   // Data the client sent to channel `ch`, waiting for the program's stdin.
   OutputQueue* input_queue(uint32_t ch);
@@ -103,7 +106,11 @@ class ServerConnection final : public transport::TransportListener,
   std::unique_ptr<auth::ServerAuth> auth_;
   std::unique_ptr<connection::ConnectionMux> mux_;
   bool authenticated_ = false;
+  void announce_hostkeys();
+  void answer_hostkeys_prove(ByteView data);
+
   std::string user_;
+  keys::KeyOptions key_options_;
   std::string peer_address_;
   uint16_t peer_port_;
   std::map<uint32_t, Channel> channels_;

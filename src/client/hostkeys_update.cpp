@@ -1,0 +1,223 @@
+#include "client/hostkeys_update.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "keys/known_hosts.h"
+#include "wire/reader.h"
+#include "wire/writer.h"
+
+namespace hashi::client {
+
+Bytes encode_hostkeys(const std::vector<keys::PublicKey>& keys) {
+  Bytes out;
+  wire::Writer w(out);
+  for (const auto& k : keys) w.string(ByteView(k.blob()));
+  return out;
+}
+
+std::optional<std::vector<keys::PublicKey>> parse_hostkeys(ByteView data,
+                                                           size_t& num_unsupported) {
+  num_unsupported = 0;
+  std::vector<keys::PublicKey> out;
+  wire::Reader r(data);
+  while (!r.empty()) {
+    ByteView blob;
+    if (!r.string(blob)) return std::nullopt;
+    if (out.size() + num_unsupported >= kMaxAnnouncedHostKeys) return std::nullopt;
+    wire::Reader br(blob);
+    std::string_view type;
+    if (!br.string(type)) return std::nullopt;
+    if (!keys::key_type_from_name(type)) {
+      ++num_unsupported;  // a type we do not know (certificates, sk keys, ...)
+      continue;
+    }
+    auto key = keys::PublicKey::from_blob(blob);
+    if (!key) return std::nullopt;
+    for (const auto& k : out) {
+      if (k == *key) return std::nullopt;
+    }
+    out.push_back(std::move(*key));
+  }
+  return out;
+}
+
+Bytes hostkeys_prove_data(ByteView session_id, ByteView blob) {
+  Bytes out;
+  wire::Writer w(out);
+  w.string(kHostkeysProveRequest).string(session_id).string(blob);
+  return out;
+}
+
+std::string hostkeys_prove_algorithm(keys::KeyType type, std::string_view negotiated) {
+  if (type == keys::KeyType::kRsa) {
+    if (negotiated == "rsa-sha2-256" || negotiated == "rsa-sha2-512") return std::string(negotiated);
+    return "rsa-sha2-512";
+  }
+  return std::string(keys::signature_algorithms(type).front());
+}
+
+bool verify_hostkeys_proof(const std::vector<keys::PublicKey>& keys, ByteView session_id,
+                           ByteView reply) {
+  wire::Reader r(reply);
+  for (const auto& key : keys) {
+    ByteView sig;
+    if (!r.string(sig)) return false;
+    wire::Reader sr(sig);
+    std::string_view alg;
+    if (!sr.string(alg)) return false;
+    if (key.type() == keys::KeyType::kRsa) {
+      if (alg != "rsa-sha2-256" && alg != "rsa-sha2-512") return false;
+    } else if (alg != keys::signature_algorithms(key.type()).front()) {
+      return false;
+    }
+    if (!key.verify(alg, hostkeys_prove_data(session_id, key.blob()), sig)) return false;
+  }
+  return r.empty();
+}
+
+namespace {
+
+struct FileLine {
+  std::string text;
+  std::optional<keys::KnownHostEntry> entry;
+};
+
+std::optional<std::vector<FileLine>> read_lines(const std::string& file) {
+  std::vector<FileLine> out;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return out;  // a missing file holds nothing
+  std::string line;
+  size_t total = 0;
+  while (std::getline(in, line)) {
+    total += line.size() + 1;
+    if (total > keys::kMaxKnownHostsFileLen) return std::nullopt;
+    std::string error;
+    FileLine fl{line, keys::parse_known_host_line(line, error)};
+    out.push_back(std::move(fl));
+  }
+  return out;
+}
+
+// The entry names exactly this host: one plain name equal to it, or a hashed name for it.
+bool exact_host_line(const keys::KnownHostEntry& e, const std::string& host_name) {
+  if (e.hosts.rfind("|1|", 0) == 0) return true;  // host_matches_entry already checked the hash
+  std::string lower = e.hosts;
+  for (auto& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return lower == host_name;
+}
+
+bool contains(const std::vector<keys::PublicKey>& keys, const keys::PublicKey& k) {
+  for (const auto& x : keys) {
+    if (x == k) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<std::vector<keys::PublicKey>> KnownHostsUpdater::unknown_keys(
+    const std::vector<keys::PublicKey>& offered) const {
+  auto lines = read_lines(file_);
+  if (!lines) return std::nullopt;
+  std::vector<keys::PublicKey> known;
+  for (const auto& l : *lines) {
+    if (!l.entry || l.entry->marker != keys::KnownHostMarker::kNone) continue;
+    if (!keys::host_matches_entry(*l.entry, host_name_)) continue;
+    if (!exact_host_line(*l.entry, host_name_)) {
+      if (log_) {
+        log_(1, "host key found matching a different name/address, skipping "
+                "UserKnownHostsFile update");
+      }
+      return std::nullopt;
+    }
+    known.push_back(l.entry->key);
+  }
+  bool current_known = false;
+  for (const auto& k : offered) current_known |= contains(known, k);
+  if (!current_known) {
+    // The host was trusted from another file (or not at all): nothing to build on here.
+    if (log_) log_(1, "server host key not in " + file_ + ", skipping UpdateHostKeys");
+    return std::nullopt;
+  }
+  std::vector<keys::PublicKey> unknown;
+  for (const auto& k : offered) {
+    if (!contains(known, k)) unknown.push_back(k);
+  }
+  return unknown;
+}
+
+bool KnownHostsUpdater::apply(const std::vector<keys::PublicKey>& offered) const {
+  auto lines = read_lines(file_);
+  if (!lines) return false;
+  std::string out;
+  std::vector<keys::PublicKey> present;
+  bool modified = false;
+  bool hashed_seen = false;
+  for (const auto& l : *lines) {
+    bool ours = l.entry && l.entry->marker == keys::KnownHostMarker::kNone &&
+                keys::host_matches_entry(*l.entry, host_name_) &&
+                exact_host_line(*l.entry, host_name_);
+    if (ours && l.entry->hosts.rfind("|1|", 0) == 0) hashed_seen = true;
+    if (ours && !contains(offered, l.entry->key)) {
+      if (log_) {
+        log_(1, "Deprecating obsolete hostkey: " + std::string(keys::key_type_name(l.entry->key.type())) +
+                    " " + l.entry->key.fingerprint_sha256());
+      }
+      modified = true;
+      continue;
+    }
+    if (ours) present.push_back(l.entry->key);
+    out += l.text + "\n";
+  }
+  for (const auto& k : offered) {
+    if (contains(present, k)) continue;
+    std::string name = (hash_ || hashed_seen) ? keys::hash_known_host_name(host_name_) : host_name_;
+    if (name.empty()) return false;
+    if (log_) {
+      log_(1, "Learned new hostkey: " + std::string(keys::key_type_name(k.type())) + " " +
+                  k.fingerprint_sha256());
+    }
+    out += name + " " + k.to_line() + "\n";
+    modified = true;
+  }
+  if (!modified) return true;
+
+  std::string temp = file_ + ".XXXXXX";
+  int fd = mkstemp(temp.data());
+  if (fd < 0) return false;
+  fchmod(fd, 0600);
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = write(fd, out.data() + done, out.size() - done);
+    if (n <= 0) {
+      close(fd);
+      unlink(temp.c_str());
+      return false;
+    }
+    done += size_t(n);
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    unlink(temp.c_str());
+    return false;
+  }
+  std::string backup = file_ + ".old";
+  unlink(backup.c_str());
+  if (access(file_.c_str(), F_OK) == 0 && link(file_.c_str(), backup.c_str()) != 0) {
+    unlink(temp.c_str());
+    return false;
+  }
+  if (rename(temp.c_str(), file_.c_str()) != 0) {
+    unlink(temp.c_str());
+    return false;
+  }
+  if (log_) log_(1, "Updated known_hosts file " + file_);
+  return true;
+}
+
+}  // namespace hashi::client
