@@ -22,7 +22,8 @@ class Kem {
   virtual const KemInfo& info() const = 0;
   // Generates a key pair (randomness from RAND_bytes).
   virtual void keypair(Bytes& public_key, SecretBytes& secret_key) const = 0;
-  // Encapsulates to `public_key`; false if its length or encoding is invalid (FIPS 203 modulus check).
+  // Encapsulates to `public_key`; false if its length or encoding is invalid (FIPS 203 modulus
+  // check).
   virtual bool encapsulate(ByteView public_key, Bytes& ciphertext,
                            SecretBytes& shared_secret) const = 0;
   // Decapsulates; false only if lengths are wrong; a malformed or tampered ciphertext of the right

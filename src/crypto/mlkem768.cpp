@@ -25,13 +25,13 @@ namespace {
 constexpr int kN = 256;
 constexpr int kK = 3;
 constexpr int16_t kQ = 3329;
-constexpr size_t kPolyBytes = 384;                  // ByteEncode12 of one polynomial
-constexpr size_t kPolyVecBytes = kK * kPolyBytes;   // 1152: dk_pke, and t in ek
-constexpr size_t kPolyCompressedU = 320;            // ByteEncode10 (du = 10)
-constexpr size_t kPolyCompressedV = 128;            // ByteEncode4 (dv = 4)
-constexpr size_t kUBytes = kK * kPolyCompressedU;   // 960
+constexpr size_t kPolyBytes = 384;                 // ByteEncode12 of one polynomial
+constexpr size_t kPolyVecBytes = kK * kPolyBytes;  // 1152: dk_pke, and t in ek
+constexpr size_t kPolyCompressedU = 320;           // ByteEncode10 (du = 10)
+constexpr size_t kPolyCompressedV = 128;           // ByteEncode4 (dv = 4)
+constexpr size_t kUBytes = kK * kPolyCompressedU;  // 960
 constexpr size_t kSymBytes = 32;
-constexpr size_t kPrfBytes = 64 * 2;                // PRF output for eta1 = eta2 = 2
+constexpr size_t kPrfBytes = 64 * 2;  // PRF output for eta1 = eta2 = 2
 
 static_assert(kPolyVecBytes + kSymBytes == kMlKem768PublicKeyLen);
 static_assert(2 * kPolyVecBytes + 3 * kSymBytes == kMlKem768SecretKeyLen);
@@ -84,10 +84,9 @@ struct Digests {
 // the hashing of a small input.
 const Digests& digests() {
   static const Digests d = [] {
-    Digests out{EVP_MD_fetch(nullptr, "SHA3-256", nullptr),
-                EVP_MD_fetch(nullptr, "SHA3-512", nullptr),
-                EVP_MD_fetch(nullptr, "SHAKE128", nullptr),
-                EVP_MD_fetch(nullptr, "SHAKE256", nullptr)};
+    Digests out{
+        EVP_MD_fetch(nullptr, "SHA3-256", nullptr), EVP_MD_fetch(nullptr, "SHA3-512", nullptr),
+        EVP_MD_fetch(nullptr, "SHAKE128", nullptr), EVP_MD_fetch(nullptr, "SHAKE256", nullptr)};
     if (out.sha3_256 == nullptr || out.sha3_512 == nullptr || out.shake128 == nullptr ||
         out.shake256 == nullptr) {
       std::abort();
@@ -167,9 +166,7 @@ inline int16_t barrett_reduce(int16_t a) {
 }
 
 // to_positive maps (-q, q) to [0, q) without a branch.
-inline uint16_t to_positive(int16_t a) {
-  return static_cast<uint16_t>(a + ((a >> 15) & kQ));
-}
+inline uint16_t to_positive(int16_t a) { return static_cast<uint16_t>(a + ((a >> 15) & kQ)); }
 
 // div_q returns floor(n / q) for n < 2^22 by a multiplication: 10321340 = ceil(2^35 / q) and the
 // error n * (10321340 - 2^35 / q) / 2^35 < 2^-13 stays below 1/q, so the floor is exact. A
@@ -275,10 +272,9 @@ void poly_basemul(Poly& r, const Poly& a, const Poly& b) {
     for (int h = 0; h < 2; ++h) {
       const int o = 4 * i + 2 * h;
       const int16_t z = h == 0 ? zeta : static_cast<int16_t>(-zeta);
-      r.c[o] = static_cast<int16_t>(fqmul(fqmul(a.c[o + 1], b.c[o + 1]), z) +
-                                    fqmul(a.c[o], b.c[o]));
-      r.c[o + 1] =
-          static_cast<int16_t>(fqmul(a.c[o], b.c[o + 1]) + fqmul(a.c[o + 1], b.c[o]));
+      r.c[o] =
+          static_cast<int16_t>(fqmul(fqmul(a.c[o + 1], b.c[o + 1]), z) + fqmul(a.c[o], b.c[o]));
+      r.c[o + 1] = static_cast<int16_t>(fqmul(a.c[o], b.c[o + 1]) + fqmul(a.c[o + 1], b.c[o]));
     }
   }
 }
@@ -363,7 +359,8 @@ void sample_cbd2(Sponge& sp, ByteView seed, uint8_t nonce, Poly& out) {
   uint8_t buf[kPrfBytes];
   prf(sp, seed, nonce, buf);
   for (int i = 0; i < kN / 8; ++i) {
-    const uint32_t t = static_cast<uint32_t>(buf[4 * i]) | (static_cast<uint32_t>(buf[4 * i + 1]) << 8) |
+    const uint32_t t = static_cast<uint32_t>(buf[4 * i]) |
+                       (static_cast<uint32_t>(buf[4 * i + 1]) << 8) |
                        (static_cast<uint32_t>(buf[4 * i + 2]) << 16) |
                        (static_cast<uint32_t>(buf[4 * i + 3]) << 24);
     const uint32_t d = (t & 0x55555555u) + ((t >> 1) & 0x55555555u);
@@ -658,8 +655,7 @@ class MlKem768 final : public Kem {
     if (RAND_bytes(seeds, sizeof(seeds)) != 1) {
       std::abort();  // no caller can go on safely without randomness
     }
-    mlkem768_keypair_derand(ByteView(seeds, 32), ByteView(seeds + 32, 32), public_key,
-                            secret_key);
+    mlkem768_keypair_derand(ByteView(seeds, 32), ByteView(seeds + 32, 32), public_key, secret_key);
   }
 
   bool encapsulate(ByteView public_key, Bytes& ciphertext,
@@ -674,8 +670,7 @@ class MlKem768 final : public Kem {
 
   bool decapsulate(ByteView secret_key, ByteView ciphertext,
                    SecretBytes& shared_secret) const override {
-    if (secret_key.size() != kMlKem768SecretKeyLen ||
-        ciphertext.size() != kMlKem768CiphertextLen) {
+    if (secret_key.size() != kMlKem768SecretKeyLen || ciphertext.size() != kMlKem768CiphertextLen) {
       return false;
     }
     // Hash check of FIPS 203 section 7.3: dk must carry H(ek) of its own ek.

@@ -14,9 +14,9 @@
 namespace hashi::crypto {
 
 // FIPS 203 section 8, table 3 (k = 3, du = 10, dv = 4).
-inline constexpr size_t kMlKem768PublicKeyLen = 1184;    // ek: ByteEncode12(t) || rho
-inline constexpr size_t kMlKem768SecretKeyLen = 2400;    // dk: dk_pke || ek || H(ek) || z
-inline constexpr size_t kMlKem768CiphertextLen = 1088;   // c: ByteEncode10(u) || ByteEncode4(v)
+inline constexpr size_t kMlKem768PublicKeyLen = 1184;   // ek: ByteEncode12(t) || rho
+inline constexpr size_t kMlKem768SecretKeyLen = 2400;   // dk: dk_pke || ek || H(ek) || z
+inline constexpr size_t kMlKem768CiphertextLen = 1088;  // c: ByteEncode10(u) || ByteEncode4(v)
 inline constexpr size_t kMlKem768SharedSecretLen = 32;  // K
 inline constexpr size_t kMlKem768SeedLen = 32;          // d, z and m
 

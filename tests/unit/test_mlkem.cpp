@@ -323,7 +323,8 @@ TEST(MlKem, RandomRoundTrips10000) {
     ASSERT_TRUE(kem.decapsulate(bv(dk), ct, k_dec));
     ASSERT_EQ(k_dec, k_enc) << "round " << i;
   }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("[          ] 10000 ML-KEM-768 keypair+encaps+decaps in %.2f s\n", secs);
 }
 
