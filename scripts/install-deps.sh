@@ -10,7 +10,7 @@ packages=(
   # reference peers for the interop tests and benchmarks
   openssh-client openssh-server openssh-sftp-server dropbear-bin putty-tools
   # test helpers
-  expect socat procps psmisc coreutils
+  expect socat procps psmisc coreutils debootstrap
 )
 missing=()
 for p in "${packages[@]}"; do
