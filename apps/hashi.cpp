@@ -256,12 +256,13 @@ int main(int argc, char** argv) {
       }
       return updater->unknown_keys(offered);
     };
-    hooks.update = [&](const std::vector<keys::PublicKey>& offered) {
+    hooks.update = [&](const std::vector<keys::PublicKey>& offered,
+                       const std::vector<keys::PublicKey>& learned) {
       if (update_host_keys == "ask") {
         auto answer = client::ask_tty("Accept updated hostkeys? (yes/no): ");
         if (!answer || client::parse_confirmation(*answer, "") != true) return;
       }
-      if (!updater->apply(offered)) {
+      if (!updater->apply(offered, learned)) {
         std::fprintf(stderr, "Failed to update known_hosts file %s\n",
                      trust.user_files.front().c_str());
       }

@@ -199,18 +199,39 @@ void ClientConnection::on_hostkeys(ByteView data) {
     on_debug(1, "client_input_hostkeys: server did not include its host key, ignored");
     return;
   }
-  auto unknown = hostkeys_.unknown_keys(*offered);
-  if (!unknown) return;
-  if (unknown->empty()) {
-    hostkeys_.update(*offered);  // only removals (or nothing) to do
+  auto found = hostkeys_.unknown_keys(*offered);
+  if (!found) return;
+  // Keys of types HostKeyAlgorithms does not allow are not learned (clientloop.c).
+  std::vector<keys::PublicKey> unknown;
+  for (auto& k : *found) {
+    bool allowed = false;
+    for (const auto& a : config_.transport.host_key_algorithms) {
+      allowed |= keys::key_type_for_algorithm(a) == k.type();
+    }
+    if (allowed) {
+      unknown.push_back(std::move(k));
+    } else {
+      on_debug(1, "client_input_hostkeys: " + std::string(k.type_name()) +
+                      " key not permitted by HostkeyAlgorithms");
+    }
+  }
+  if (unknown.empty()) {
+    hostkeys_.update(*offered, {});  // only removals (or nothing) to do
     return;
   }
-  Bytes request = encode_hostkeys(*unknown);
+  Bytes request = encode_hostkeys(unknown);
   if (!mux_->send_global_request(kHostkeysProveRequest, request, true)) return;
   on_debug(1, "client_input_hostkeys: asking server to prove ownership of " +
-                  std::to_string(unknown->size()) + " keys");
+                  std::to_string(unknown.size()) + " keys");
   hostkeys_offered_ = std::move(*offered);
-  hostkeys_to_prove_ = std::move(*unknown);
+  hostkeys_to_prove_ = std::move(unknown);
+}
+
+bool ClientConnection::offers_rsa_sha2() const {
+  for (const auto& a : config_.transport.host_key_algorithms) {
+    if (a == "rsa-sha2-256" || a == "rsa-sha2-512") return true;
+  }
+  return false;
 }
 
 void ClientConnection::on_global_reply(bool success, ByteView data) {
@@ -219,11 +240,12 @@ void ClientConnection::on_global_reply(bool success, ByteView data) {
   hostkeys_offered_.reset();
   if (!success) {
     on_debug(1, "Server failed to confirm ownership of private host keys");
-  } else if (!verify_hostkeys_proof(hostkeys_to_prove_, transport_->session_id(), data)) {
+  } else if (!verify_hostkeys_proof(hostkeys_to_prove_, transport_->session_id(), data,
+                                    !offers_rsa_sha2())) {
     on_debug(1, "client_global_hostkeys_prove_confirm: server gave bad signature, "
                 "not updating known_hosts");
   } else {
-    hostkeys_.update(offered);
+    hostkeys_.update(offered, hostkeys_to_prove_);
   }
   hostkeys_to_prove_.clear();
   if (finish_after_prove_) {

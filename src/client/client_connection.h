@@ -31,8 +31,10 @@ struct HostKeysHooks {
   // announcement.
   std::function<std::optional<std::vector<keys::PublicKey>>(const std::vector<keys::PublicKey>&)>
       unknown_keys;
-  // Every offered key is known or proved: record exactly these for the host.
-  std::function<void(const std::vector<keys::PublicKey>&)> update;
+  // The proofs checked out: drop the host's keys that are not `offered`, add `learned`.
+  std::function<void(const std::vector<keys::PublicKey>& offered,
+                     const std::vector<keys::PublicKey>& learned)>
+      update;
 };
 
 // A byte queue the driver drains into a file descriptor.
@@ -104,6 +106,8 @@ class ClientConnection final : public transport::TransportListener,
  private:
   void finish(const std::string& error);
   void on_hostkeys(ByteView data);
+  // Our HostKeyAlgorithms name an RSA/SHA-2 algorithm (else sshd proves RSA keys with SHA-1).
+  bool offers_rsa_sha2() const;
 
   ClientConnectionConfig config_;
   HostKeyCheck host_key_check_;

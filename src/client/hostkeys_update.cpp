@@ -63,7 +63,7 @@ std::string hostkeys_prove_algorithm(keys::KeyType type, std::string_view negoti
 }
 
 bool verify_hostkeys_proof(const std::vector<keys::PublicKey>& keys, ByteView session_id,
-                           ByteView reply) {
+                           ByteView reply, bool allow_rsa_sha1) {
   wire::Reader r(reply);
   for (const auto& key : keys) {
     ByteView sig;
@@ -72,7 +72,8 @@ bool verify_hostkeys_proof(const std::vector<keys::PublicKey>& keys, ByteView se
     std::string_view alg;
     if (!sr.string(alg)) return false;
     if (key.type() == keys::KeyType::kRsa) {
-      if (alg != "rsa-sha2-256" && alg != "rsa-sha2-512") return false;
+      bool sha1_ok = allow_rsa_sha1 && alg == "ssh-rsa";
+      if (alg != "rsa-sha2-256" && alg != "rsa-sha2-512" && !sha1_ok) return false;
     } else if (alg != keys::signature_algorithms(key.type()).front()) {
       return false;
     }
@@ -152,7 +153,8 @@ std::optional<std::vector<keys::PublicKey>> KnownHostsUpdater::unknown_keys(
   return unknown;
 }
 
-bool KnownHostsUpdater::apply(const std::vector<keys::PublicKey>& offered) const {
+bool KnownHostsUpdater::apply(const std::vector<keys::PublicKey>& offered,
+                              const std::vector<keys::PublicKey>& learned) const {
   auto lines = read_lines(file_);
   if (!lines) return false;
   std::string out;
@@ -175,7 +177,7 @@ bool KnownHostsUpdater::apply(const std::vector<keys::PublicKey>& offered) const
     if (ours) present.push_back(l.entry->key);
     out += l.text + "\n";
   }
-  for (const auto& k : offered) {
+  for (const auto& k : learned) {
     if (contains(present, k)) continue;
     std::string name = (hash_ || hashed_seen) ? keys::hash_known_host_name(host_name_) : host_name_;
     if (name.empty()) return false;

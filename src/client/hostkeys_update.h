@@ -41,9 +41,11 @@ Bytes hostkeys_prove_data(ByteView session_id, ByteView blob);
 std::string hostkeys_prove_algorithm(keys::KeyType type, std::string_view negotiated_hostkey_alg);
 
 // verify_hostkeys_proof checks a hostkeys-prove reply (one string signature per key, in order,
-// nothing after) for `keys`. RSA proofs may use rsa-sha2-256 or rsa-sha2-512, never SHA-1.
+// nothing after) for `keys`. RSA proofs use rsa-sha2-256 or rsa-sha2-512; ssh-rsa (SHA-1) only
+// when `allow_rsa_sha1` — a client that offered no rsa-sha2-* host-key algorithm, to which
+// sshd falls back to SHA-1 (OpenSSH's client accepts it whatever it offered).
 bool verify_hostkeys_proof(const std::vector<keys::PublicKey>& keys, ByteView session_id,
-                           ByteView reply);
+                           ByteView reply, bool allow_rsa_sha1);
 
 // KnownHostsUpdater rewrites the user's known_hosts file for one host so that it holds exactly
 // the keys the server proved it has. Only lines that name the host alone (a single plain name or
@@ -62,10 +64,11 @@ class KnownHostsUpdater {
   std::optional<std::vector<keys::PublicKey>> unknown_keys(
       const std::vector<keys::PublicKey>& offered) const;
 
-  // apply removes the host's lines whose key is not in `offered` and adds the offered keys that
-  // are missing (hashed if HashKnownHosts, or if the host's existing lines were hashed). The old
+  // apply removes the host's lines whose key is not in `offered` and adds the `learned` keys
+  // that are missing (hashed if HashKnownHosts, or if the host's existing lines were hashed). The old
   // file is kept as FILE.old; the new one replaces it atomically. False on an I/O error.
-  bool apply(const std::vector<keys::PublicKey>& offered) const;
+  bool apply(const std::vector<keys::PublicKey>& offered,
+             const std::vector<keys::PublicKey>& learned) const;
 
  private:
   std::string file_;
