@@ -90,7 +90,6 @@ bool Driver::start_session(uint32_t channel, const SessionStart& start) {
   const keys::KeyOptions& key_opts = conn_->key_options();
   if (key_opts.command) {
     if (req.command) req.original_command = start.subsystem ? *start.subsystem : *req.command;
-    log_verbose("Forced command (key-option) '%s'", key_opts.command->c_str());
     req.command = *key_opts.command;
   }
   req.env = start.env;
@@ -126,8 +125,10 @@ bool Driver::start_session(uint32_t channel, const SessionStart& start) {
   Session s;
   s.proc = *proc;
   s.pidfd = open_pidfd(proc->pid);
-  log_verbose("Starting session: %s for %s from %s port %u id %u",
-              start.command ? ("command '" + *start.command + "'").c_str() : "shell",
+  std::string what = key_opts.command ? "forced-command (key-option) '" + *req.command + "'"
+                     : start.command ? "command '" + *start.command + "'"
+                                     : std::string("shell");
+  log_verbose("Starting session: %s for %s from %s port %u id %u", what.c_str(),
               conn_->user().c_str(), peer_.remote_ip.c_str(), peer_.remote_port, channel);
   sessions_[channel] = s;
   return true;
