@@ -10,8 +10,11 @@ namespace {
 // Lookup tables: the single place where a name becomes "supported". Keep each list in preference
 // order; the transport's negotiation uses the same names.
 const std::vector<std::string> kSupportedKex = {
-    // TODO(kex): sntrup761x25519-sha512 and mlkem768x25519-sha256 go first here (and in the
-    // default list) once the transport implements them, matching OpenSSH 9.x's order.
+    // Hybrid post-quantum methods first, in OpenSSH 10's order (OpenSSH 9.x knows only the
+    // @openssh.com name of sntrup761x25519).
+    "mlkem768x25519-sha256",
+    "sntrup761x25519-sha512",
+    "sntrup761x25519-sha512@openssh.com",
     "curve25519-sha256",
     "curve25519-sha256@libssh.org",
     "ecdh-sha2-nistp256",

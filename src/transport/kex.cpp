@@ -3,6 +3,8 @@
 #include <array>
 
 #include "crypto/dh_groups.h"
+#include "crypto/mlkem768.h"
+#include "crypto/sntrup761.h"
 #include "wire/messages.h"
 #include "wire/reader.h"
 #include "wire/writer.h"
@@ -14,6 +16,12 @@ namespace {
 using crypto::HashAlg;
 
 constexpr std::array kMethods = {
+    KexMethodInfo{"mlkem768x25519-sha256", KexFamily::kHybrid, HashAlg::kSha256, true,
+                  crypto::Curve::kP256, 0, &crypto::mlkem768},
+    KexMethodInfo{"sntrup761x25519-sha512", KexFamily::kHybrid, HashAlg::kSha512, true,
+                  crypto::Curve::kP256, 0, &crypto::sntrup761},
+    KexMethodInfo{"sntrup761x25519-sha512@openssh.com", KexFamily::kHybrid, HashAlg::kSha512, true,
+                  crypto::Curve::kP256, 0, &crypto::sntrup761},
     KexMethodInfo{"curve25519-sha256", KexFamily::kEcdh, HashAlg::kSha256, true},
     KexMethodInfo{"curve25519-sha256@libssh.org", KexFamily::kEcdh, HashAlg::kSha256, true},
     KexMethodInfo{"ecdh-sha2-nistp256", KexFamily::kEcdh, HashAlg::kSha256, false,
@@ -102,6 +110,16 @@ void KeyExchange::start(std::vector<Bytes>& out) {
       w.u8(msg::kKexDhGexRequest).u32(gex_.min).u32(gex_.preferred).u32(gex_.max);
       step_ = Step::kAwaitGroup;
       break;
+    case KexFamily::kHybrid: {
+      // C_INIT: string C_PK2 || C_PK1 (the KEM public key, then our X25519 key).
+      agreement_ = crypto::make_x25519();
+      method_.kem().keypair(kem_public_, kem_secret_);
+      Bytes c = kem_public_;
+      c.insert(c.end(), agreement_->public_value().begin(), agreement_->public_value().end());
+      w.u8(msg::kKexdhInit).string(c);
+      step_ = Step::kAwaitReply;
+      break;
+    }
   }
   out.push_back(std::move(m));
 }
@@ -171,10 +189,31 @@ Status KeyExchange::client_on_reply(ByteView payload) {
     return kex_failed("server host key type " + std::string(host_key_->type_name()) +
                       " does not match negotiated " + host_key_algorithm_);
   }
-  auto k = agreement_->agree(server_value);
-  if (!k) return kex_failed("invalid server key exchange value");
-  append_mpint_secret(k_mpint_, view(*k));
-  compute_hash(ks, agreement_->public_value(), server_value);
+  Bytes client_value;
+  if (method_.family == KexFamily::kHybrid) {
+    // S_REPLY's value: the KEM ciphertext, then the server's X25519 key.
+    const crypto::KemInfo& info = method_.kem().info();
+    if (server_value.size() != info.ciphertext_len + 32) {
+      return kex_failed("invalid server hybrid key exchange value length");
+    }
+    SecretBytes kem_shared;
+    if (!method_.kem().decapsulate(view(kem_secret_), server_value.first(info.ciphertext_len),
+                                   kem_shared)) {
+      return kex_failed("KEM decapsulation failed");
+    }
+    auto x = agreement_->agree(server_value.subspan(info.ciphertext_len));
+    if (!x) return kex_failed("invalid server X25519 value");
+    set_hybrid_secret(view(kem_shared), view(*x));
+    client_value = kem_public_;
+    client_value.insert(client_value.end(), agreement_->public_value().begin(),
+                        agreement_->public_value().end());
+  } else {
+    auto k = agreement_->agree(server_value);
+    if (!k) return kex_failed("invalid server key exchange value");
+    append_mpint_secret(k_mpint_, view(*k));
+    client_value = agreement_->public_value();
+  }
+  compute_hash(ks, client_value, server_value);
   if (!host_key_->verify(host_key_algorithm_, hash_, sig)) {
     return kex_failed("incorrect signature on the key exchange");
   }
@@ -221,20 +260,42 @@ Status KeyExchange::server_on_init(ByteView payload, std::vector<Bytes>& out) {
     case KexFamily::kDhGex:
       agreement_ = crypto::make_dh(gex_p_, gex_g_, kDhExponentBits);
       break;
+    case KexFamily::kHybrid:
+      agreement_ = crypto::make_x25519();
+      break;
   }
-  auto k = agreement_->agree(client_value);
-  if (!k) return kex_failed("invalid client key exchange value");
-  append_mpint_secret(k_mpint_, view(*k));
+  Bytes server_value;
+  if (method_.family == KexFamily::kHybrid) {
+    const crypto::KemInfo& info = method_.kem().info();
+    if (client_value.size() != info.public_key_len + 32) {
+      return kex_failed("invalid client hybrid key exchange value length");
+    }
+    SecretBytes kem_shared;
+    if (!method_.kem().encapsulate(client_value.first(info.public_key_len), server_value,
+                                   kem_shared)) {
+      return kex_failed("invalid client KEM public key");
+    }
+    auto x = agreement_->agree(client_value.subspan(info.public_key_len));
+    if (!x) return kex_failed("invalid client X25519 value");
+    set_hybrid_secret(view(kem_shared), view(*x));
+    server_value.insert(server_value.end(), agreement_->public_value().begin(),
+                        agreement_->public_value().end());
+  } else {
+    auto k = agreement_->agree(client_value);
+    if (!k) return kex_failed("invalid client key exchange value");
+    append_mpint_secret(k_mpint_, view(*k));
+    server_value = agreement_->public_value();
+  }
   const Bytes& ks = signer_->public_key().blob();
-  compute_hash(ks, client_value, agreement_->public_value());
+  compute_hash(ks, client_value, server_value);
   Bytes sig = signer_->sign(host_key_algorithm_, hash_);
   Bytes m;
   wire::Writer w(m);
   w.u8(method_.family == KexFamily::kDhGex ? msg::kKexDhGexReply : msg::kKexdhReply).string(ks);
   if (values_are_mpints()) {
-    w.mpint(agreement_->public_value());
+    w.mpint(server_value);
   } else {
-    w.string(agreement_->public_value());
+    w.string(server_value);
   }
   w.string(sig);
   out.push_back(std::move(m));
@@ -242,6 +303,20 @@ Status KeyExchange::server_on_init(ByteView payload, std::vector<Bytes>& out) {
   agreement_.reset();
   done_ = true;
   return Status::ok();
+}
+
+void KeyExchange::set_hybrid_secret(ByteView kem_secret, ByteView x25519_secret) {
+  // K = HASH(kem_secret || x25519_secret), entering H and the key derivation as a string
+  // (OpenSSH kexsntrup761x25519.c / kexmlkem768x25519.c).
+  crypto::Hasher h(method_.hash);
+  h.update(kem_secret);
+  h.update(x25519_secret);
+  Bytes digest = h.finish();
+  Bytes tmp;
+  wire::Writer(tmp).string(digest);
+  k_mpint_.assign(tmp.begin(), tmp.end());
+  OPENSSL_cleanse(digest.data(), digest.size());
+  OPENSSL_cleanse(tmp.data(), tmp.size());
 }
 
 void KeyExchange::compute_hash(ByteView ks, ByteView client_value, ByteView server_value) {

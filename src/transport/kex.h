@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "crypto/hash.h"
+#include "crypto/kem.h"
 #include "crypto/kex_primitives.h"
 #include "keys/key.h"
 #include "transport/status.h"
@@ -16,7 +17,8 @@
 
 namespace hashi::transport {
 
-enum class KexFamily { kEcdh, kDhGroup, kDhGex };
+// kHybrid: a post-quantum KEM combined with X25519 (OpenSSH PROTOCOL, draft-ietf-sshm-mlkem-hybrid-kex).
+enum class KexFamily { kEcdh, kDhGroup, kDhGex, kHybrid };
 
 struct KexMethodInfo {
   std::string_view name;
@@ -25,6 +27,7 @@ struct KexMethodInfo {
   bool x25519 = false;               // kEcdh: X25519 instead of a NIST curve
   crypto::Curve curve = crypto::Curve::kP256;  // kEcdh with x25519 false
   int modp_group = 0;                // kDhGroup: RFC 3526 group id
+  const crypto::Kem& (*kem)() = nullptr;  // kHybrid: the KEM paired with X25519
 };
 
 // The kex method table; nullptr for unknown names.
@@ -67,7 +70,8 @@ class KeyExchange {
   const KexMethodInfo& method() const { return method_; }
   // H (valid when done()).
   const Bytes& exchange_hash() const { return hash_; }
-  // K as an mpint with its length prefix, as it enters H and the key derivation.
+  // K encoded as it enters H and the key derivation: an mpint for the classical methods, a
+  // string holding HASH(kem_secret || x25519_secret) for the hybrid ones.
   const SecretBytes& shared_secret_mpint() const { return k_mpint_; }
   // The server's host key (client: its signature over H verified).
   const std::optional<keys::PublicKey>& host_key() const { return host_key_; }
@@ -82,7 +86,11 @@ class KeyExchange {
   Status server_on_init(ByteView payload, std::vector<Bytes>& out);
   // Hashes the transcript, K_S, the method's values and K into hash_.
   void compute_hash(ByteView host_key_blob, ByteView client_value, ByteView server_value);
-  bool values_are_mpints() const { return method_.family != KexFamily::kEcdh; }
+  bool values_are_mpints() const {
+    return method_.family != KexFamily::kEcdh && method_.family != KexFamily::kHybrid;
+  }
+  // Hybrid: the shared secret from the KEM part and the X25519 part, hashed and string-encoded.
+  void set_hybrid_secret(ByteView kem_secret, ByteView x25519_secret);
 
   const KexMethodInfo& method_;
   KexTranscript transcript_;
@@ -94,6 +102,8 @@ class KeyExchange {
   GexRequest gex_;
   Bytes gex_p_, gex_g_;
   std::unique_ptr<crypto::KeyAgreement> agreement_;
+  Bytes kem_public_;        // hybrid client: our KEM public key (sent in the init message)
+  SecretBytes kem_secret_;  // hybrid client: our KEM secret key
   Bytes hash_;
   SecretBytes k_mpint_;
   std::optional<keys::PublicKey> host_key_;

@@ -14,6 +14,8 @@ namespace {
 using transport::TransportConfig;
 
 const std::vector<std::string> kKex = {
+    "mlkem768x25519-sha256",      "sntrup761x25519-sha512",
+    "sntrup761x25519-sha512@openssh.com",
     "curve25519-sha256",          "curve25519-sha256@libssh.org",
     "ecdh-sha2-nistp256",         "ecdh-sha2-nistp384",
     "ecdh-sha2-nistp521",         "diffie-hellman-group14-sha256",

@@ -22,7 +22,8 @@ TEST(ConfigAlgorithms, DefaultsAreSupportedAndExcludeSha1) {
   const auto& hk = default_algorithms(AlgorithmKind::kHostKey);
   EXPECT_EQ(std::find(hk.begin(), hk.end(), "ssh-rsa"), hk.end());
   EXPECT_EQ(default_algorithms(AlgorithmKind::kCipher).front(), "chacha20-poly1305@openssh.com");
-  EXPECT_EQ(default_algorithms(AlgorithmKind::kKex).front(), "curve25519-sha256");
+  // Hybrid post-quantum key exchange comes first, as in OpenSSH 10.
+  EXPECT_EQ(default_algorithms(AlgorithmKind::kKex).front(), "mlkem768x25519-sha256");
 }
 
 TEST(ConfigAlgorithms, ReplaceAppendPrependRemove) {
@@ -50,7 +51,8 @@ TEST(ConfigAlgorithms, ReplaceAppendPrependRemove) {
   ASSERT_TRUE(r) << err;
   EXPECT_EQ(*r, (Names{"aes128-gcm@openssh.com", "aes256-gcm@openssh.com"}));
 
-  r = apply_algorithm_spec(AlgorithmKind::kKex, "-ecdh-sha2-nistp???,diffie-hellman-*", err);
+  r = apply_algorithm_spec(AlgorithmKind::kKex,
+                           "-ecdh-sha2-nistp???,diffie-hellman-*,mlkem*,sntrup*", err);
   ASSERT_TRUE(r) << err;
   EXPECT_EQ(*r, (Names{"curve25519-sha256", "curve25519-sha256@libssh.org"}));
 

@@ -193,7 +193,7 @@ TEST(ConfigServer, IncludeAndDump) {
   EXPECT_NE(dump.find("permitrootlogin without-password\n"), std::string::npos);
   EXPECT_NE(dump.find("authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2\n"),
             std::string::npos);
-  EXPECT_NE(dump.find("kexalgorithms curve25519-sha256,"), std::string::npos);
+  EXPECT_NE(dump.find("kexalgorithms mlkem768x25519-sha256,"), std::string::npos);
   EXPECT_NE(dump.find("listenaddress 0.0.0.0:2200\n"), std::string::npos);
 
   // Missing main file is fatal.
