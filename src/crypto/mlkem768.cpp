@@ -49,6 +49,14 @@ void check(int ok) {
   }
 }
 
+// The small arithmetic helpers are forced inline so that unoptimized (Debug/ASan) builds do not pay
+// a call per coefficient.
+#if defined(__GNUC__) || defined(__clang__)
+#define HASHI_MLKEM_INLINE inline __attribute__((always_inline))
+#else
+#define HASHI_MLKEM_INLINE inline
+#endif
+
 // Hides a value from the optimizer so that mask arithmetic is not turned back into a branch.
 template <typename T>
 T value_barrier(T v) {
@@ -149,40 +157,42 @@ constexpr int16_t kQInv = -3327;  // q^-1 mod 2^16, signed
 constexpr int32_t kMont = 2285;   // 2^16 mod q
 
 // montgomery_reduce returns a * 2^-16 mod q, in (-q, q) for |a| < q * 2^15.
-inline int16_t montgomery_reduce(int32_t a) {
+HASHI_MLKEM_INLINE int16_t montgomery_reduce(int32_t a) {
   const int16_t t = static_cast<int16_t>(static_cast<int16_t>(a) * kQInv);
   return static_cast<int16_t>((a - static_cast<int32_t>(t) * kQ) >> 16);
 }
 
-inline int16_t fqmul(int16_t a, int16_t b) {
+HASHI_MLKEM_INLINE int16_t fqmul(int16_t a, int16_t b) {
   return montgomery_reduce(static_cast<int32_t>(a) * b);
 }
 
 // barrett_reduce returns the representative of a mod q in [-(q-1)/2, (q-1)/2].
-inline int16_t barrett_reduce(int16_t a) {
+HASHI_MLKEM_INLINE int16_t barrett_reduce(int16_t a) {
   constexpr int32_t v = ((1 << 26) + kQ / 2) / kQ;
   const int16_t t = static_cast<int16_t>((v * a + (1 << 25)) >> 26);
   return static_cast<int16_t>(a - t * kQ);
 }
 
 // to_positive maps (-q, q) to [0, q) without a branch.
-inline uint16_t to_positive(int16_t a) { return static_cast<uint16_t>(a + ((a >> 15) & kQ)); }
+HASHI_MLKEM_INLINE uint16_t to_positive(int16_t a) {
+  return static_cast<uint16_t>(a + ((a >> 15) & kQ));
+}
 
 // div_q returns floor(n / q) for n < 2^22 by a multiplication: 10321340 = ceil(2^35 / q) and the
 // error n * (10321340 - 2^35 / q) / 2^35 < 2^-13 stays below 1/q, so the floor is exact. A
 // division instruction could take a time that depends on its operands.
-inline uint32_t div_q(uint32_t n) {
+HASHI_MLKEM_INLINE uint32_t div_q(uint32_t n) {
   return static_cast<uint32_t>((static_cast<uint64_t>(n) * 10321340u) >> 35);
 }
 
 // Compress_d(x) = round(2^d * x / q) mod 2^d for x in [0, q) (FIPS 203 eq. 4.7); q is odd, so
 // there are no ties and round(y / q) = floor((y + (q - 1) / 2) / q).
-inline uint32_t compress(uint16_t x, int d) {
+HASHI_MLKEM_INLINE uint32_t compress(uint16_t x, int d) {
   return div_q((static_cast<uint32_t>(x) << d) + (kQ - 1) / 2) & ((1u << d) - 1);
 }
 
 // Decompress_d(y) = round(q * y / 2^d) (FIPS 203 eq. 4.8).
-inline int16_t decompress(uint32_t y, int d) {
+HASHI_MLKEM_INLINE int16_t decompress(uint32_t y, int d) {
   return static_cast<int16_t>((y * kQ + (1u << (d - 1))) >> d);
 }
 
@@ -228,20 +238,47 @@ void poly_add(Poly& r, const Poly& a) {
   }
 }
 
+// One layer of the forward NTT. The butterfly length is a template parameter so that every loop
+// has a constant trip count, which lets the compiler vectorize the wide layers.
+template <int Len>
+void ntt_layer(Poly& p, int& k) {
+  for (int start = 0; start < kN; start += 2 * Len) {
+    const int16_t zeta = kZetas[k++];
+    int16_t* lo = p.c + start;
+    int16_t* hi = lo + Len;
+    for (int j = 0; j < Len; ++j) {
+      const int16_t t = fqmul(zeta, hi[j]);
+      hi[j] = static_cast<int16_t>(lo[j] - t);
+      lo[j] = static_cast<int16_t>(lo[j] + t);
+    }
+  }
+}
+
 // Forward NTT in place (algorithm 9); output in bit-reversed order, reduced.
 void poly_ntt(Poly& p) {
   int k = 1;
-  for (int len = 128; len >= 2; len >>= 1) {
-    for (int start = 0; start < kN; start += 2 * len) {
-      const int16_t zeta = kZetas[k++];
-      for (int j = start; j < start + len; ++j) {
-        const int16_t t = fqmul(zeta, p.c[j + len]);
-        p.c[j + len] = static_cast<int16_t>(p.c[j] - t);
-        p.c[j] = static_cast<int16_t>(p.c[j] + t);
-      }
+  ntt_layer<128>(p, k);
+  ntt_layer<64>(p, k);
+  ntt_layer<32>(p, k);
+  ntt_layer<16>(p, k);
+  ntt_layer<8>(p, k);
+  ntt_layer<4>(p, k);
+  ntt_layer<2>(p, k);
+  poly_reduce(p);
+}
+
+template <int Len>
+void invntt_layer(Poly& p, int& k) {
+  for (int start = 0; start < kN; start += 2 * Len) {
+    const int16_t zeta = kZetas[k--];
+    int16_t* lo = p.c + start;
+    int16_t* hi = lo + Len;
+    for (int j = 0; j < Len; ++j) {
+      const int16_t t = lo[j];
+      lo[j] = barrett_reduce(static_cast<int16_t>(t + hi[j]));
+      hi[j] = fqmul(zeta, static_cast<int16_t>(hi[j] - t));
     }
   }
-  poly_reduce(p);
 }
 
 // Inverse NTT in place (algorithm 10), multiplied by 2^16 to undo the factor 2^-16 left by
@@ -249,16 +286,13 @@ void poly_ntt(Poly& p) {
 void poly_invntt_tomont(Poly& p) {
   constexpr int16_t f = 1441;  // 2^32 / 128 mod q
   int k = 127;
-  for (int len = 2; len <= 128; len <<= 1) {
-    for (int start = 0; start < kN; start += 2 * len) {
-      const int16_t zeta = kZetas[k--];
-      for (int j = start; j < start + len; ++j) {
-        const int16_t t = p.c[j];
-        p.c[j] = barrett_reduce(static_cast<int16_t>(t + p.c[j + len]));
-        p.c[j + len] = fqmul(zeta, static_cast<int16_t>(p.c[j + len] - t));
-      }
-    }
-  }
+  invntt_layer<2>(p, k);
+  invntt_layer<4>(p, k);
+  invntt_layer<8>(p, k);
+  invntt_layer<16>(p, k);
+  invntt_layer<32>(p, k);
+  invntt_layer<64>(p, k);
+  invntt_layer<128>(p, k);
   for (int j = 0; j < kN; ++j) {
     p.c[j] = fqmul(p.c[j], f);
   }
