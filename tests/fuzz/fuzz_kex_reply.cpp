@@ -1,8 +1,13 @@
 // Fuzz target for the key-exchange methods (transport::KeyExchange) fed hostile peer messages.
 //
 // Input: byte 0 selects the method (low 3 bits: curve25519-sha256, ecdh-sha2-nistp256/384/521,
-// diffie-hellman-group14-sha256/16/18, group-exchange-sha256) and the side (bit 3: 0 = client,
-// 1 = server); for the client, bits 4-5 pick the negotiated host-key algorithm.
+// diffie-hellman-group14-sha256/16/18, group-exchange-sha256; with bit 6 set instead the hybrid
+// post-quantum methods, low 3 bits mod 3: mlkem768x25519-sha256, sntrup761x25519-sha512,
+// sntrup761x25519-sha512@openssh.com) and the side (bit 3: 0 = client, 1 = server); for the
+// client, bits 4-5 pick the negotiated host-key algorithm.
+// For the hybrid methods the client gets a KEX_HYBRID_REPLY (host key, string S_REPLY = KEM
+// ciphertext || X25519 key, signature) and the server a KEX_HYBRID_INIT (string C_INIT = KEM
+// public key || X25519 key), both with whatever sizes and values the fuzzer makes of them.
 //  - client: start() queues our INIT / GEX REQUEST; the rest of the input is the server's REPLY
 //    (message 31), or for group exchange a 2-byte length, the GEX GROUP (31) body and then the
 //    GEX REPLY (33) body.
@@ -41,6 +46,17 @@ constexpr const char* kMethods[8] = {
     "diffie-hellman-group18-sha512",
     "diffie-hellman-group-exchange-sha256",
 };
+constexpr const char* kHybridMethods[3] = {
+    "mlkem768x25519-sha256",
+    "sntrup761x25519-sha512",
+    "sntrup761x25519-sha512@openssh.com",
+};
+constexpr uint8_t kHybridBit = 0x40;
+
+const char* method_name(uint8_t selector) {
+  return (selector & kHybridBit) != 0 ? kHybridMethods[(selector & 7) % 3] : kMethods[selector & 7];
+}
+
 constexpr const char* kClientHostKeyAlgs[4] = {"ssh-ed25519", "ecdsa-sha2-nistp256",
                                                "rsa-sha2-256", "rsa-sha2-512"};
 constexpr uint8_t kServerBit = 0x08;
@@ -105,8 +121,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const uint8_t selector = data[0];
-  const KexMethodInfo* method = find_kex_method(kMethods[selector & 7]);
+  const KexMethodInfo* method = find_kex_method(method_name(selector));
   if (method == nullptr) __builtin_trap();
+  if (((selector & kHybridBit) != 0) != (method->family == KexFamily::kHybrid)) __builtin_trap();
   const bool gex = method->family == KexFamily::kDhGex;
   const bool server = (selector & kServerBit) != 0;
   const std::vector<ByteView> parts = bodies(ByteView(data + 1, size - 1), gex);
@@ -173,8 +190,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s corpus-dir\n", argv[0]);
     return 2;
   }
-  for (uint8_t i = 0; i < 8; ++i) {
-    const KexMethodInfo* method = find_kex_method(kMethods[i]);
+  // the 8 classical methods, then the 3 hybrid ones (selector bit 6)
+  for (uint8_t n = 0; n < 11; ++n) {
+    const uint8_t i = n < 8 ? n : static_cast<uint8_t>(kHybridBit | (n - 8));
+    const char* name = method_name(i);
+    const KexMethodInfo* method = find_kex_method(name);
+    if (method == nullptr) return 1;
     const bool gex = method->family == KexFamily::kDhGex;
     auto client = KeyExchange::client(*method, fixed_transcript(), "ssh-ed25519");
     auto server = KeyExchange::server(*method, fixed_transcript(), host_key(), "ssh-ed25519");
@@ -193,12 +214,12 @@ int main(int argc, char** argv) {
     append_body(client_seed, to_client.back(), false);
     if (!client->on_message(to_client.back(), to_server) || !client->done() ||
         client->exchange_hash() != server->exchange_hash()) {
-      std::fprintf(stderr, "%s: exchange failed\n", kMethods[i]);
+      std::fprintf(stderr, "%s: exchange failed\n", name);
       return 1;
     }
     const std::string dir = argv[1];
-    if (!write(dir + "/client_" + kMethods[i], client_seed) ||
-        !write(dir + "/server_" + kMethods[i], server_seed)) {
+    if (!write(dir + "/client_" + name, client_seed) ||
+        !write(dir + "/server_" + name, server_seed)) {
       return 1;
     }
   }
