@@ -35,7 +35,7 @@ constexpr int w = 286;
 constexpr int q12 = (q - 1) / 2;
 
 constexpr size_t kSmallBytes = (p + 3) / 4;  // 191: four coefficients in {-1,0,1} per byte
-constexpr size_t kRqBytes = kSntrup761PublicKeyLen;
+// An encoded Rq element (the public key) is kSntrup761PublicKeyLen bytes.
 constexpr size_t kRoundedBytes = 1007;
 constexpr size_t kHashBytes = 32;
 constexpr size_t kConfirmBytes = 32;
