@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -20,6 +19,7 @@
 
 #include "keys/base64.h"
 #include "keys/bcrypt_pbkdf.h"
+#include "keys/file_io.h"
 #include "keys/key.h"
 #include "keys/key_writer.h"
 #include "keys/known_hosts_edit.h"
@@ -95,15 +95,7 @@ bool file_exists(const std::string& path) {
 }
 
 std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string out;
-  char buf[64 * 1024];
-  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
-    out.append(buf, size_t(in.gcount()));
-    if (out.size() > kMaxInputFileLen) return std::nullopt;
-  }
-  return out;
+  return read_small_file(path, kMaxInputFileLen);
 }
 
 std::string read_or_die(const std::string& path) {

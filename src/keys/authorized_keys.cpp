@@ -211,13 +211,10 @@ bool parse_options(std::string_view& s, KeyOptions& opts, std::string& error) {
 }  // namespace
 
 std::optional<AuthorizedKey> parse_authorized_key_line(std::string_view line, std::string& error) {
-  error.clear();
-  if (line.size() > kMaxAuthorizedKeyLineLen) {
-    error = "line too long";
-    return std::nullopt;
-  }
-  line = line_util::trim_right(line_util::trim_left(line));
-  if (line.empty() || line.front() == '#') return std::nullopt;
+  std::optional<std::string_view> content =
+      line_util::content_of(line, kMaxAuthorizedKeyLineLen, error);
+  if (!content) return std::nullopt;
+  line = *content;
 
   AuthorizedKey out;
   std::string_view rest = line;

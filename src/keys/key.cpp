@@ -113,6 +113,17 @@ std::optional<const char*> signature_digest(KeyType type, std::string_view sig_a
   }
 }
 
+ossl::Pkey pkey_fromdata(const char* alg, OSSL_PARAM_BLD* bld, int selection) {
+  ossl::Params params(OSSL_PARAM_BLD_to_param(bld));
+  ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr));
+  EVP_PKEY* pkey = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &pkey, selection, params.get()) != 1) {
+    return nullptr;
+  }
+  return ossl::Pkey(pkey);
+}
+
 std::optional<Bytes> public_blob_from_pkey(EVP_PKEY* pkey) {
   Bytes blob;
   wire::Writer w(blob);
@@ -203,14 +214,8 @@ std::optional<PublicKey> PublicKey::from_blob(ByteView blob) {
         OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
       return std::nullopt;
     }
-    ossl::Params params(OSSL_PARAM_BLD_to_param(bld.get()));
-    ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
-    EVP_PKEY* pkey = nullptr;
-    if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-        EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-      return std::nullopt;
-    }
-    impl->pkey.reset(pkey);
+    impl->pkey = pkey_fromdata("RSA", bld.get(), EVP_PKEY_PUBLIC_KEY);
+    if (!impl->pkey) return std::nullopt;
     impl->bits = bits;
   } else {
     const CurveInfo* c = curve_info(*type);
@@ -228,17 +233,11 @@ std::optional<PublicKey> PublicKey::from_blob(ByteView blob) {
                                          point.size()) != 1) {
       return std::nullopt;
     }
-    ossl::Params params(OSSL_PARAM_BLD_to_param(bld.get()));
-    ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-    EVP_PKEY* pkey = nullptr;
     // Decoding the point (EC_POINT_oct2point) rejects points that are not on the curve.
-    if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-        EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-      return std::nullopt;
-    }
-    impl->pkey.reset(pkey);
+    impl->pkey = pkey_fromdata("EC", bld.get(), EVP_PKEY_PUBLIC_KEY);
+    if (!impl->pkey) return std::nullopt;
     // Belt and braces: full public-key validation (on curve, not infinity, order).
-    ossl::PkeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+    ossl::PkeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, impl->pkey.get(), nullptr));
     if (!check || EVP_PKEY_public_check(check.get()) != 1) return std::nullopt;
     impl->bits = c->field_len == 66 ? 521 : c->field_len * 8;
   }

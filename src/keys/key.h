@@ -106,6 +106,7 @@ class PrivateKey {
   struct Impl;
 
  private:
+  friend struct PrivateKeyAccess;  // key_internal.h: the OpenSSL key, for keys/ only
   explicit PrivateKey(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<Impl> impl_;
 };

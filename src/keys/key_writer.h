@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +31,8 @@ struct PrivateKeyWriteOptions {
   uint32_t kdf_rounds = kDefaultKdfRounds;
 };
 
-// KeyMaterial is a private key whose secret parts can be serialised again (PrivateKey only signs).
+// KeyMaterial is a private key that can be written out again, in any format (PrivateKey itself
+// only signs).
 class KeyMaterial {
  public:
   // generate makes a new key; `bits` is used for RSA only (0 = 3072). Throws
@@ -40,8 +40,8 @@ class KeyMaterial {
   // fails.
   static KeyMaterial generate(KeyType type, size_t bits = 0);
 
-  // parse reads a private-key file in any format PrivateKey::parse accepts (which checks it
-  // first). On failure returns nullopt with `error` set to PrivateKey::parse's message.
+  // parse reads a private-key file as PrivateKey::parse does. On failure returns nullopt with
+  // `error` set to PrivateKey::parse's message.
   static std::optional<KeyMaterial> parse(ByteView file_contents, std::string_view passphrase,
                                           std::string& error);
 
@@ -54,12 +54,8 @@ class KeyMaterial {
   std::optional<std::string> encode(const PrivateKeyWriteOptions& options,
                                     std::string& error) const;
 
-  struct Handle;
-
  private:
-  KeyMaterial(std::shared_ptr<Handle> handle, PrivateKey key)
-      : handle_(std::move(handle)), key_(std::move(key)) {}
-  std::shared_ptr<Handle> handle_;  // the OpenSSL key
+  explicit KeyMaterial(PrivateKey key) : key_(std::move(key)) {}
   PrivateKey key_;
 };
 

@@ -9,10 +9,10 @@
 
 #include <cctype>
 #include <cerrno>
-#include <fstream>
 #include <sstream>
 
 #include "keys/base64.h"
+#include "keys/file_io.h"
 #include "keys/line_util.h"
 
 namespace hashi::keys {
@@ -44,18 +44,6 @@ bool hashed_matches(std::string_view field, std::string_view host_name) {
   if (!salt || !hash || salt->size() != kSha1Len || hash->size() != kSha1Len) return false;
   std::optional<Bytes> mac = hmac_sha1(*salt, host_name);
   return mac && equal_ct(*mac, *hash);
-}
-
-std::optional<std::string> read_small_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string out;
-  char buf[64 * 1024];
-  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
-    out.append(buf, size_t(in.gcount()));
-    if (out.size() > kMaxKnownHostsFileLen) return std::nullopt;
-  }
-  return out;
 }
 
 }  // namespace
@@ -109,13 +97,10 @@ bool host_matches_entry(const KnownHostEntry& entry, std::string_view host_name)
 }
 
 std::optional<KnownHostEntry> parse_known_host_line(std::string_view line, std::string& error) {
-  error.clear();
-  if (line.size() > kMaxKnownHostsLineLen) {
-    error = "line too long";
-    return std::nullopt;
-  }
-  line = line_util::trim_right(line_util::trim_left(line));
-  if (line.empty() || line.front() == '#') return std::nullopt;
+  std::optional<std::string_view> content =
+      line_util::content_of(line, kMaxKnownHostsLineLen, error);
+  if (!content) return std::nullopt;
+  line = *content;
   KnownHostEntry entry;
   std::string_view rest = line;
   std::string_view tok = line_util::next_token(rest);
@@ -188,7 +173,7 @@ HostKeyLookup check_known_host(const std::vector<std::string>& files, std::strin
                                uint16_t port, const PublicKey& key) {
   HostKeyLookup match, mismatch;
   for (const auto& file : files) {
-    std::optional<std::string> contents = read_small_file(file);
+    std::optional<std::string> contents = read_small_file(file, kMaxKnownHostsFileLen);
     if (!contents) continue;
     HostKeyLookup r = check_known_host_contents(*contents, file, host, port, key);
     if (r.status == HostKeyStatus::kRevoked) return r;  // revocation anywhere wins

@@ -1,6 +1,9 @@
 // Internal to keys/: splitting of text lines in OpenSSH's key-file formats.
 #pragma once
 
+#include <cstddef>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace hashi::keys::line_util {
@@ -27,6 +30,20 @@ inline std::string_view next_token(std::string_view& s) {
   std::string_view tok = s.substr(0, n);
   s.remove_prefix(n);
   return tok;
+}
+
+// content_of returns `line` without surrounding whitespace, or nullopt for a blank or '#' comment
+// line (`error` empty) and for a line longer than `max_len` bytes (`error` = "line too long").
+inline std::optional<std::string_view> content_of(std::string_view line, size_t max_len,
+                                                  std::string& error) {
+  error.clear();
+  if (line.size() > max_len) {
+    error = "line too long";
+    return std::nullopt;
+  }
+  line = trim_right(trim_left(line));
+  if (line.empty() || line.front() == '#') return std::nullopt;
+  return line;
 }
 
 // Calls fn(line, line_number) for each line of `contents` (1-based numbers, '\n' separated).

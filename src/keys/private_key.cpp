@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -33,39 +32,8 @@ namespace {
 // A private-key file larger than this is not a key (a 16384-bit RSA key in PEM is ~13 KiB).
 constexpr size_t kMaxPrivateKeyFileLen = 1024 * 1024;
 
-constexpr std::string_view kOpensshBegin = "-----BEGIN OPENSSH PRIVATE KEY-----";
-constexpr std::string_view kOpensshEnd = "-----END OPENSSH PRIVATE KEY-----";
-constexpr std::string_view kAuthMagic("openssh-key-v1\0", 15);
-
 constexpr char kErrFormat[] = "invalid format";
 constexpr char kErrPassphrase[] = "incorrect passphrase supplied to decrypt private key";
-
-struct KeyCipher {
-  std::string_view ssh_name;
-  const char* ossl_name;
-  size_t key_len;
-  size_t iv_len;
-  size_t block_len;
-  size_t tag_len;
-};
-
-constexpr std::array<KeyCipher, 8> kKeyCiphers = {{
-    {"none", nullptr, 0, 0, 8, 0},
-    {"aes128-ctr", "AES-128-CTR", 16, 16, 16, 0},
-    {"aes192-ctr", "AES-192-CTR", 24, 16, 16, 0},
-    {"aes256-ctr", "AES-256-CTR", 32, 16, 16, 0},
-    {"aes128-cbc", "AES-128-CBC", 16, 16, 16, 0},
-    {"aes256-cbc", "AES-256-CBC", 32, 16, 16, 0},
-    {"aes128-gcm@openssh.com", "AES-128-GCM", 16, 12, 16, 16},
-    {"aes256-gcm@openssh.com", "AES-256-GCM", 32, 12, 16, 16},
-}};
-
-const KeyCipher* find_cipher(std::string_view name) {
-  for (const auto& c : kKeyCiphers) {
-    if (c.ssh_name == name) return &c;
-  }
-  return nullptr;
-}
 
 // Decrypts (or copies, for "none") the private section. Returns false with `error` set.
 bool decrypt_section(const KeyCipher& cipher, ByteView key_iv, ByteView in, ByteView tag,
@@ -111,17 +79,6 @@ std::optional<PublicKey> public_of(EVP_PKEY* pkey) {
 std::string too_small(size_t bits) {
   return "RSA key too small: " + std::to_string(bits) + " bits (minimum " +
          std::to_string(kRsaMinPrivateBits) + ")";
-}
-
-ossl::Pkey pkey_fromdata(const char* alg, OSSL_PARAM_BLD* bld) {
-  ossl::Params params(OSSL_PARAM_BLD_to_param(bld));
-  ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr));
-  EVP_PKEY* pkey = nullptr;
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_KEYPAIR, params.get()) != 1) {
-    return nullptr;
-  }
-  return ossl::Pkey(pkey);
 }
 
 // Reads one key of the private section (OpenSSH PROTOCOL.key; key fields as sshkey_private_
@@ -192,7 +149,7 @@ ossl::Pkey read_private_fields(wire::Reader& r, std::string& error) {
         OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_COEFFICIENT1, bn[3].get()) != 1) {
       return nullptr;
     }
-    return pkey_fromdata("RSA", bld.get());
+    return pkey_fromdata("RSA", bld.get(), EVP_PKEY_KEYPAIR);
   }
   const CurveInfo* c = curve_info(*type);
   std::string_view ident;
@@ -211,7 +168,7 @@ ossl::Pkey read_private_fields(wire::Reader& r, std::string& error) {
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) != 1) {
     return nullptr;
   }
-  ossl::Pkey pkey = pkey_fromdata("EC", bld.get());
+  ossl::Pkey pkey = pkey_fromdata("EC", bld.get(), EVP_PKEY_KEYPAIR);
   if (!pkey) return nullptr;
   // The public point must be the one the private scalar gives.
   ossl::PkeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
@@ -233,7 +190,7 @@ std::optional<PrivateKey::Impl> parse_openssh_v1(ByteView data, std::string_view
       num_keys != 1 || !r.string(pub_blob) || !r.string(encrypted)) {
     return std::nullopt;
   }
-  const KeyCipher* cipher = find_cipher(cipher_name);
+  const KeyCipher* cipher = find_key_cipher(cipher_name);
   if (!cipher) {
     error = "unsupported cipher: " + std::string(cipher_name.substr(0, 64));
     return std::nullopt;
@@ -503,6 +460,8 @@ PrivateKey PrivateKey::generate(KeyType type, size_t bits) {
   impl->pub = std::move(*pub);
   return PrivateKey(std::move(impl));
 }
+
+EVP_PKEY* PrivateKeyAccess::pkey(const PrivateKey& key) { return key.impl_->pkey.get(); }
 
 const PublicKey& PrivateKey::public_key() const { return impl_->pub; }
 std::string_view PrivateKey::comment() const { return impl_->comment; }
