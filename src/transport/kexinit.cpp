@@ -96,10 +96,12 @@ std::optional<Negotiated> negotiate(const KexInit& c, const KexInit& s,
   return n;
 }
 
-bool guess_was_wrong(const KexInit& peer, const Negotiated& chosen) {
+bool guess_was_wrong(const KexInit& peer, const KexInit& ours) {
   if (!peer.first_kex_packet_follows) return false;
-  return peer.kex.empty() || peer.kex.front() != chosen.kex || peer.host_key.empty() ||
-         peer.host_key.front() != chosen.host_key;
+  auto first_differs = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    return a.empty() || b.empty() || a.front() != b.front();
+  };
+  return first_differs(peer.kex, ours.kex) || first_differs(peer.host_key, ours.host_key);
 }
 
 }  // namespace hashi::transport

@@ -53,8 +53,10 @@ struct Negotiated {
 std::optional<Negotiated> negotiate(const KexInit& client, const KexInit& server,
                                     bool (*is_aead)(std::string_view), std::string& error);
 
-// True when the peer guessed wrong (RFC 4253 section 7: first_kex_packet_follows): its first kex
-// or host-key algorithm is not the negotiated one, so its guessed packet must be ignored.
-bool guess_was_wrong(const KexInit& peer, const Negotiated& chosen);
+// True when the peer's guessed key-exchange packet (first_kex_packet_follows, RFC 4253 section
+// 7) must be ignored: the two sides' preferred (first) kex or host-key algorithms differ. Both
+// sides apply this same rule (OpenSSH's proposals_match, Dropbear's "goodguess"), so the peer
+// knows to send its packet again.
+bool guess_was_wrong(const KexInit& peer, const KexInit& ours);
 
 }  // namespace hashi::transport

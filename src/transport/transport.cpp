@@ -337,7 +337,7 @@ Status Transport::on_kexinit(ByteView payload) {
   if (!chosen) return Status::fail(msg::DisconnectReason::kKeyExchangeFailed, error);
   const KexMethodInfo* method = find_kex_method(chosen->kex);
   if (!method) return Status::fail(msg::DisconnectReason::kKeyExchangeFailed, "unknown kex");
-  if (guess_was_wrong(peer, *chosen)) ignore_guessed_packet_ = true;
+  if (guess_was_wrong(peer, our_kexinit_)) ignore_guessed_packet_ = true;
   negotiated_ = chosen;
   listener_.on_debug(1, "kex: algorithm: " + chosen->kex);
   listener_.on_debug(1, "kex: host key algorithm: " + chosen->host_key);
