@@ -31,11 +31,10 @@ constexpr size_t kSaltLen = 16;
 constexpr size_t kArmorWrap = 70;
 constexpr char kPemCipher[] = "AES-128-CBC";  // ssh-keygen's cipher for PEM and PKCS#8
 
-// encrypt_section below has no tag to write.
-static_assert(find_key_cipher(kWriteCipher) && find_key_cipher(kWriteCipher)->tag_len == 0);
-
-// Encrypts the private section in place with a cipher that has no tag.
+// Encrypts the private section in place with a cipher that has no tag (kWriteCipher is one);
+// false for any other.
 bool encrypt_section(const KeyCipher& cipher, ByteView key_iv, MutableByteView data) {
+  if (cipher.tag_len != 0) return false;
   EVP_CIPHER* evp = EVP_CIPHER_fetch(nullptr, cipher.ossl_name, nullptr);
   ossl::CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0, final_len = 0;
