@@ -106,8 +106,14 @@ void check_negotiation(const KexInit& client, const KexInit& server) {
                         name == kStrictKexClient || name == kStrictKexServer;
     if (!pseudo && contains(server.kex, name)) __builtin_trap();
   }
-  (void)guess_was_wrong(client, *n);
-  (void)guess_was_wrong(server, *n);
+  // A guessed packet is judged by the two sides' first choices only.
+  const bool firsts_differ = client.kex.empty() || server.kex.empty() ||
+                             client.kex.front() != server.kex.front() ||
+                             client.host_key.empty() || server.host_key.empty() ||
+                             client.host_key.front() != server.host_key.front();
+  if (guess_was_wrong(client, server) != (client.first_kex_packet_follows && firsts_differ)) {
+    __builtin_trap();
+  }
 }
 
 }  // namespace
