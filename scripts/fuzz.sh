@@ -13,7 +13,7 @@ for f in build-fuzz/bin/fuzz_*; do
   n=$((n + 1))
   if "$f" -max_total_time="$secs" -max_len=70000 -rss_limit_mb=2048 -print_final_stats=1 \
        "$scratch" ${seeds:+$( [ -d "$seeds" ] && echo "$seeds")} >"$scratch.log" 2>&1; then
-    echo "fuzz $name: ok ($(sed -n 's/^stat::number_of_executed_runs: *//p' "$scratch.log" | head -n 1) runs)"
+    echo "fuzz $name: ok ($(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch.log" | head -n 1) runs)"
   else
     echo "fuzz $name: FAILED"; tail -40 "$scratch.log"; fail=1
   fi
