@@ -5,17 +5,6 @@
 
 namespace hashi::client {
 
-void OutputQueue::consume(size_t n) {
-  head += n;
-  if (head >= data.size()) {
-    data.clear();
-    head = 0;
-  } else if (head > 256 * 1024) {
-    data.erase(data.begin(), data.begin() + ptrdiff_t(head));
-    head = 0;
-  }
-}
-
 ClientConnection::ClientConnection(ClientConnectionConfig config, HostKeyCheck check,
                                    DebugLog debug)
     : config_(std::move(config)), host_key_check_(std::move(check)), debug_(std::move(debug)) {

@@ -13,6 +13,7 @@
 #include "connection/mux.h"
 #include "keys/key.h"
 #include "transport/transport.h"
+#include "wire/byte_queue.h"
 
 namespace hashi::client {
 
@@ -37,15 +38,7 @@ struct HostKeysHooks {
       update;
 };
 
-// A byte queue the driver drains into a file descriptor.
-struct OutputQueue {
-  Bytes data;
-  size_t head = 0;
-  bool eof = false;  // no more data will come: close the descriptor once drained
-  ByteView pending() const { return {data.data() + head, data.size() - head}; }
-  void append(ByteView b) { data.insert(data.end(), b.begin(), b.end()); }
-  void consume(size_t n);
-};
+using OutputQueue = ByteQueue;
 
 class ClientConnection final : public transport::TransportListener,
                                public connection::ConnectionHandler {

@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "auth/server_auth.h"
-#include "client/client_connection.h"  // OutputQueue
 #include "connection/mux.h"
 #include "transport/transport.h"
+#include "wire/byte_queue.h"
 
 namespace hashi::server {
 
-using client::OutputQueue;
+using OutputQueue = ByteQueue;
 
 // What a session channel asks the program to run.
 struct SessionStart {
