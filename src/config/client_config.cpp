@@ -42,12 +42,22 @@ struct Keyword {
   ListField list = nullptr;
   const char* choices = nullptr;
   AlgorithmKind algorithms = AlgorithmKind::kKex;
+  KeywordSupport support = KeywordSupport::kApplied;
+  // For kRefused: the values ("a|b", case-insensitive) that are true of hashi already and so are
+  // accepted ("ProxyJump none", "ForwardAgent no"); any other value is refused.
+  const char* harmless = nullptr;
 };
 
 using O = ClientOptions;
+using S = KeywordSupport;
 constexpr const char* kYesNoAsk = "yes|true=yes|no|false=no|ask";
+constexpr const char* kNo = "no|false";
+constexpr const char* kNone = "none";
 
-// OpenSSH 9.x readconf.c keywords, with the ones hashi implements bound to a field.
+// OpenSSH 10.x readconf.c keywords. Each is applied, accepted with no effect (kIgnored: what it
+// asks for is already true of hashi, or it only tunes a feature hashi lacks), or refused
+// (kRefused: it would change where or how the connection goes, or weaken a check, and hashi
+// does not do it). docs/usage.md lists the same decisions; the unit test walks this table.
 const Keyword kKeywords[] = {
     {"host", Kind::kHost},
     {"match", Kind::kMatch},
@@ -66,128 +76,198 @@ const Keyword kKeywords[] = {
     {"stricthostkeychecking", Kind::kChoice, &O::strict_host_key_checking, nullptr,
      "yes|true=yes|no|false=no|off=no|ask|accept-new"},
     {"batchmode", Kind::kFlag, &O::batch_mode},
-    {"identitiesonly", Kind::kFlag, &O::identities_only},
     {"connecttimeout", Kind::kTime, &O::connect_timeout, nullptr, "none"},
     {"userknownhostsfile", Kind::kFileList, &O::user_known_hosts_file_raw,
      &O::user_known_hosts_files},
     {"globalknownhostsfile", Kind::kFileList, &O::global_known_hosts_file_raw,
      &O::global_known_hosts_files},
-    {"preferredauthentications", Kind::kString, &O::preferred_authentications},
-    {"passwordauthentication", Kind::kFlag, &O::password_authentication},
-    {"pubkeyauthentication", Kind::kChoice, &O::pubkey_authentication, nullptr,
-     "yes|true=yes|no|false=no|unbound|host-bound"},
-    {"dsaauthentication", Kind::kChoice, &O::pubkey_authentication, nullptr,
-     "yes|true=yes|no|false=no|unbound|host-bound"},
-    {"kbdinteractiveauthentication", Kind::kFlag, &O::kbd_interactive_authentication},
-    {"challengeresponseauthentication", Kind::kFlag, &O::kbd_interactive_authentication},
-    {"skeyauthentication", Kind::kFlag, &O::kbd_interactive_authentication},
-    {"tisauthentication", Kind::kFlag, &O::kbd_interactive_authentication},
-    {"hostbasedauthentication", Kind::kFlag, &O::hostbased_authentication},
-    {"requesttty", Kind::kChoice, &O::request_tty, nullptr,
-     "no|false=no|yes|true=yes|force|auto"},
-    {"proxycommand", Kind::kRestOfLine, &O::proxy_command},
-    {"proxyjump", Kind::kString, &O::proxy_jump},
-    {"remotecommand", Kind::kRestOfLine, &O::remote_command},
-    {"localcommand", Kind::kRestOfLine, &O::local_command},
-    {"knownhostscommand", Kind::kRestOfLine, &O::known_hosts_command},
-    {"permitlocalcommand", Kind::kFlag, &O::permit_local_command},
-    {"forwardagent", Kind::kString, &O::forward_agent},  // yes/no or a socket path
-    {"forwardx11", Kind::kFlag, &O::forward_x11},
-    {"forwardx11trusted", Kind::kFlag, &O::forward_x11_trusted},
-    {"compression", Kind::kFlag, &O::compression},
-    {"tcpkeepalive", Kind::kFlag, &O::tcp_keep_alive},
-    {"keepalive", Kind::kFlag, &O::tcp_keep_alive},
-    {"checkhostip", Kind::kFlag, &O::check_host_ip},
-    {"exitonforwardfailure", Kind::kFlag, &O::exit_on_forward_failure},
-    {"gatewayports", Kind::kFlag, &O::gateway_ports},
     {"hashknownhosts", Kind::kFlag, &O::hash_known_hosts},
-    {"visualhostkey", Kind::kFlag, &O::visual_host_key},
     {"updatehostkeys", Kind::kChoice, &O::update_host_keys, nullptr, kYesNoAsk},
-    {"stdinnull", Kind::kFlag, &O::stdin_null},
-    {"forkafterauthentication", Kind::kFlag, &O::fork_after_authentication},
-    {"sessiontype", Kind::kChoice, &O::session_type, nullptr, "none|subsystem|default"},
-    {"clearallforwardings", Kind::kFlag, &O::clear_all_forwardings},
-    {"nohostauthenticationforlocalhost", Kind::kFlag, &O::no_host_authentication_for_localhost},
-    {"serveraliveinterval", Kind::kTime, &O::server_alive_interval},
-    {"serveralivecountmax", Kind::kUint, &O::server_alive_count_max},
-    {"connectionattempts", Kind::kUint, &O::connection_attempts},
-    {"numberofpasswordprompts", Kind::kUint, &O::number_of_password_prompts},
     {"hostkeyalias", Kind::kString, &O::host_key_alias},
-    {"identityagent", Kind::kString, &O::identity_agent},
-    {"addkeystoagent", Kind::kString, &O::add_keys_to_agent},
-    {"bindaddress", Kind::kString, &O::bind_address},
-    {"addressfamily", Kind::kChoice, &O::address_family, nullptr, "any|inet|inet6"},
-    {"escapechar", Kind::kString, &O::escape_char},
-    {"fingerprinthash", Kind::kChoice, &O::fingerprint_hash, nullptr, "md5|sha256"},
-    {"ignoreunknown", Kind::kString, &O::ignore_unknown},
-    {"tag", Kind::kString, &O::tag},
-    {"xauthlocation", Kind::kString, &O::xauth_location},
-    {"revokedhostkeys", Kind::kString, &O::revoked_host_keys},
-    {"pubkeyacceptedalgorithms", Kind::kString, &O::pubkey_accepted_algorithms},
-    {"pubkeyacceptedkeytypes", Kind::kString, &O::pubkey_accepted_algorithms},
-    {"casignaturealgorithms", Kind::kString, &O::ca_signature_algorithms},
-    {"controlmaster", Kind::kChoice, &O::control_master, nullptr,
-     "yes|true=yes|no|false=no|ask|auto|autoask"},
-    {"controlpath", Kind::kString, &O::control_path},
-    {"controlpersist", Kind::kString, &O::control_persist},
-    {"syslogfacility", Kind::kChoice, &O::syslog_facility, nullptr,
-     "DAEMON|USER|AUTH|AUTHPRIV|LOCAL0|LOCAL1|LOCAL2|LOCAL3|LOCAL4|LOCAL5|LOCAL6|LOCAL7"},
     {"identityfile", Kind::kMulti, nullptr, &O::identity_files},
     {"identityfile2", Kind::kMulti, nullptr, &O::identity_files},
-    {"certificatefile", Kind::kMulti, nullptr, &O::certificate_files},
-    {"localforward", Kind::kArgsJoined, nullptr, &O::local_forwards},
-    {"remoteforward", Kind::kArgsJoined, nullptr, &O::remote_forwards},
-    {"dynamicforward", Kind::kArgsJoined, nullptr, &O::dynamic_forwards},
+    {"ignoreunknown", Kind::kString, &O::ignore_unknown},
+    {"tag", Kind::kString, &O::tag},
+    {"remotecommand", Kind::kRestOfLine, &O::remote_command},
+    {"stdinnull", Kind::kFlag, &O::stdin_null},
     {"sendenv", Kind::kMultiArgs, nullptr, &O::send_env},
     {"setenv", Kind::kMultiArgs, nullptr, &O::set_env},
+    // SessionType none is -N; a subsystem (-s) is not implemented.
+    {.name = "sessiontype", .kind = Kind::kChoice, .str = &O::session_type,
+     .choices = "none|subsystem|default", .support = S::kRefused, .harmless = "none|default"},
+    // No terminal support: "auto" never allocates one (hashi says so when that differs from ssh).
+    {.name = "requesttty", .kind = Kind::kChoice, .str = &O::request_tty,
+     .choices = "no|false=no|yes|true=yes|force|auto", .support = S::kRefused,
+     .harmless = "no|false|auto"},
+    // Where the connection goes.
+    {.name = "proxycommand", .kind = Kind::kRestOfLine, .str = &O::proxy_command,
+     .support = S::kRefused, .harmless = kNone},
+    {.name = "proxyjump", .kind = Kind::kString, .str = &O::proxy_jump, .support = S::kRefused,
+     .harmless = kNone},
+    {.name = "proxyusefdpass", .kind = Kind::kUnsupported, .support = S::kRefused,
+     .harmless = kNo},
+    {.name = "bindaddress", .kind = Kind::kString, .str = &O::bind_address,
+     .support = S::kRefused},
+    {.name = "bindinterface", .kind = Kind::kUnsupported, .support = S::kRefused},
+    {.name = "addressfamily", .kind = Kind::kChoice, .str = &O::address_family,
+     .choices = "any|inet|inet6", .support = S::kRefused, .harmless = "any"},
+    {.name = "canonicalizehostname", .kind = Kind::kUnsupported, .support = S::kRefused,
+     .harmless = kNo},
+    {.name = "refuseconnection", .kind = Kind::kUnsupported, .support = S::kRefused,
+     .harmless = kNo},
+    // Connection sharing, backgrounding, forwarding of every kind.
+    {.name = "controlmaster", .kind = Kind::kChoice, .str = &O::control_master,
+     .choices = "yes|true=yes|no|false=no|ask|auto|autoask", .support = S::kRefused,
+     .harmless = kNo},
+    {.name = "controlpath", .kind = Kind::kString, .str = &O::control_path,
+     .support = S::kRefused, .harmless = kNone},
+    {.name = "controlpersist", .kind = Kind::kString, .str = &O::control_persist,
+     .support = S::kRefused, .harmless = kNo},
+    {.name = "forkafterauthentication", .kind = Kind::kFlag, .str = &O::fork_after_authentication,
+     .support = S::kRefused, .harmless = kNo},
+    {.name = "localforward", .kind = Kind::kArgsJoined, .list = &O::local_forwards,
+     .support = S::kRefused},
+    {.name = "remoteforward", .kind = Kind::kArgsJoined, .list = &O::remote_forwards,
+     .support = S::kRefused},
+    {.name = "dynamicforward", .kind = Kind::kArgsJoined, .list = &O::dynamic_forwards,
+     .support = S::kRefused},
+    {.name = "exitonforwardfailure", .kind = Kind::kFlag, .str = &O::exit_on_forward_failure,
+     .support = S::kRefused, .harmless = kNo},
+    {.name = "gatewayports", .kind = Kind::kFlag, .str = &O::gateway_ports,
+     .support = S::kRefused, .harmless = kNo},
+    {.name = "forwardagent", .kind = Kind::kString, .str = &O::forward_agent,
+     .support = S::kRefused, .harmless = kNo},
+    {.name = "forwardx11", .kind = Kind::kFlag, .str = &O::forward_x11, .support = S::kRefused,
+     .harmless = kNo},
+    {.name = "tunnel", .kind = Kind::kUnsupported, .support = S::kRefused, .harmless = kNo},
+    {.name = "compression", .kind = Kind::kFlag, .str = &O::compression, .support = S::kRefused,
+     .harmless = kNo},
+    // Local programs run by the client.
+    {.name = "localcommand", .kind = Kind::kRestOfLine, .str = &O::local_command,
+     .support = S::kRefused, .harmless = kNone},
+    {.name = "permitlocalcommand", .kind = Kind::kFlag, .str = &O::permit_local_command,
+     .support = S::kRefused, .harmless = kNo},
+    {.name = "knownhostscommand", .kind = Kind::kRestOfLine, .str = &O::known_hosts_command,
+     .support = S::kRefused, .harmless = kNone},
+    // Checks and key sources hashi does not have: ignoring them would weaken or change
+    // authentication behind the user's back.
+    {.name = "checkhostip", .kind = Kind::kFlag, .str = &O::check_host_ip,
+     .support = S::kRefused, .harmless = kNo},
+    {.name = "verifyhostkeydns", .kind = Kind::kUnsupported, .support = S::kRefused,
+     .harmless = kNo},
+    {.name = "revokedhostkeys", .kind = Kind::kString, .str = &O::revoked_host_keys,
+     .support = S::kRefused, .harmless = kNone},
+    {.name = "requiredrsasize", .kind = Kind::kUnsupported, .support = S::kRefused,
+     .harmless = "1024"},
+    {.name = "pubkeyauthentication", .kind = Kind::kChoice, .str = &O::pubkey_authentication,
+     .choices = "yes|true=yes|no|false=no|unbound|host-bound", .support = S::kRefused,
+     .harmless = "yes|true|unbound|host-bound"},
+    {.name = "dsaauthentication", .kind = Kind::kChoice, .str = &O::pubkey_authentication,
+     .choices = "yes|true=yes|no|false=no|unbound|host-bound", .support = S::kRefused,
+     .harmless = "yes|true|unbound|host-bound"},
+    {.name = "certificatefile", .kind = Kind::kMulti, .list = &O::certificate_files,
+     .support = S::kRefused, .harmless = kNone},
+    {.name = "identityagent", .kind = Kind::kString, .str = &O::identity_agent,
+     .support = S::kRefused, .harmless = kNone},
+    {.name = "pkcs11provider", .kind = Kind::kUnsupported, .support = S::kRefused,
+     .harmless = kNone},
+    {.name = "smartcarddevice", .kind = Kind::kUnsupported, .support = S::kRefused,
+     .harmless = kNone},
+    {.name = "securitykeyprovider", .kind = Kind::kUnsupported, .support = S::kRefused,
+     .harmless = "internal"},
+    // Accepted, no effect: hashi already does what they ask (only files are identities, only
+    // publickey is tried, nothing is forwarded, host keys are always checked), or they tune a
+    // feature hashi lacks (terminal, escape characters, agent, X11, password prompts).
+    {.name = "identitiesonly", .kind = Kind::kFlag, .str = &O::identities_only,
+     .support = S::kIgnored},
+    {.name = "preferredauthentications", .kind = Kind::kString,
+     .str = &O::preferred_authentications, .support = S::kIgnored},
+    {.name = "passwordauthentication", .kind = Kind::kFlag, .str = &O::password_authentication,
+     .support = S::kIgnored},
+    {.name = "kbdinteractiveauthentication", .kind = Kind::kFlag,
+     .str = &O::kbd_interactive_authentication, .support = S::kIgnored},
+    {.name = "challengeresponseauthentication", .kind = Kind::kFlag,
+     .str = &O::kbd_interactive_authentication, .support = S::kIgnored},
+    {.name = "skeyauthentication", .kind = Kind::kFlag, .str = &O::kbd_interactive_authentication,
+     .support = S::kIgnored},
+    {.name = "tisauthentication", .kind = Kind::kFlag, .str = &O::kbd_interactive_authentication,
+     .support = S::kIgnored},
+    {.name = "hostbasedauthentication", .kind = Kind::kFlag, .str = &O::hostbased_authentication,
+     .support = S::kIgnored},
+    {.name = "forwardx11trusted", .kind = Kind::kFlag, .str = &O::forward_x11_trusted,
+     .support = S::kIgnored},
+    {.name = "tcpkeepalive", .kind = Kind::kFlag, .str = &O::tcp_keep_alive,
+     .support = S::kIgnored},
+    {.name = "keepalive", .kind = Kind::kFlag, .str = &O::tcp_keep_alive, .support = S::kIgnored},
+    {.name = "visualhostkey", .kind = Kind::kFlag, .str = &O::visual_host_key,
+     .support = S::kIgnored},
+    {.name = "clearallforwardings", .kind = Kind::kFlag, .str = &O::clear_all_forwardings,
+     .support = S::kIgnored},
+    {.name = "nohostauthenticationforlocalhost", .kind = Kind::kFlag,
+     .str = &O::no_host_authentication_for_localhost, .support = S::kIgnored},
+    {.name = "serveraliveinterval", .kind = Kind::kTime, .str = &O::server_alive_interval,
+     .support = S::kIgnored},
+    {.name = "serveralivecountmax", .kind = Kind::kUint, .str = &O::server_alive_count_max,
+     .support = S::kIgnored},
+    {.name = "connectionattempts", .kind = Kind::kUint, .str = &O::connection_attempts,
+     .support = S::kIgnored},
+    {.name = "numberofpasswordprompts", .kind = Kind::kUint,
+     .str = &O::number_of_password_prompts, .support = S::kIgnored},
+    {.name = "addkeystoagent", .kind = Kind::kString, .str = &O::add_keys_to_agent,
+     .support = S::kIgnored},
+    {.name = "escapechar", .kind = Kind::kString, .str = &O::escape_char, .support = S::kIgnored},
+    {.name = "fingerprinthash", .kind = Kind::kChoice, .str = &O::fingerprint_hash,
+     .choices = "md5|sha256", .support = S::kIgnored},
+    {.name = "xauthlocation", .kind = Kind::kString, .str = &O::xauth_location,
+     .support = S::kIgnored},
+    {.name = "pubkeyacceptedalgorithms", .kind = Kind::kString,
+     .str = &O::pubkey_accepted_algorithms, .support = S::kIgnored},
+    {.name = "pubkeyacceptedkeytypes", .kind = Kind::kString,
+     .str = &O::pubkey_accepted_algorithms, .support = S::kIgnored},
+    {.name = "casignaturealgorithms", .kind = Kind::kString, .str = &O::ca_signature_algorithms,
+     .support = S::kIgnored},
+    {.name = "syslogfacility", .kind = Kind::kChoice, .str = &O::syslog_facility,
+     .choices = "DAEMON|USER|AUTH|AUTHPRIV|LOCAL0|LOCAL1|LOCAL2|LOCAL3|LOCAL4|LOCAL5|LOCAL6|LOCAL7",
+     .support = S::kIgnored},
     // Silently ignored / deprecated, as in OpenSSH.
-    {"protocol", Kind::kIgnore},
-    {"cipher", Kind::kDeprecated},
-    {"fallbacktorsh", Kind::kDeprecated},
-    {"globalknownhostsfile2", Kind::kDeprecated},
-    {"rhostsauthentication", Kind::kDeprecated},
-    {"userknownhostsfile2", Kind::kDeprecated},
-    {"useroaming", Kind::kDeprecated},
-    {"usersh", Kind::kDeprecated},
-    {"useprivilegedport", Kind::kDeprecated},
-    // Known to OpenSSH, not (yet) implemented by hashi: accepted and ignored.
-    {"afstokenpassing", Kind::kUnsupported},
-    {"kerberosauthentication", Kind::kUnsupported},
-    {"kerberostgtpassing", Kind::kUnsupported},
-    {"rsaauthentication", Kind::kUnsupported},
-    {"rhostsrsaauthentication", Kind::kUnsupported},
-    {"compressionlevel", Kind::kUnsupported},
-    {"gssapiauthentication", Kind::kUnsupported},
-    {"gssapidelegatecredentials", Kind::kUnsupported},
-    {"pkcs11provider", Kind::kUnsupported},
-    {"smartcarddevice", Kind::kUnsupported},
-    {"forwardx11timeout", Kind::kUnsupported},
-    {"kbdinteractivedevices", Kind::kUnsupported},
-    {"permitremoteopen", Kind::kUnsupported},
-    {"logverbose", Kind::kUnsupported},
-    {"bindinterface", Kind::kUnsupported},
-    {"enablesshkeysign", Kind::kUnsupported},
-    {"verifyhostkeydns", Kind::kUnsupported},
-    {"tunnel", Kind::kUnsupported},
-    {"tunneldevice", Kind::kUnsupported},
-    {"ipqos", Kind::kUnsupported},
-    {"proxyusefdpass", Kind::kUnsupported},
-    {"canonicaldomains", Kind::kUnsupported},
-    {"canonicalizefallbacklocal", Kind::kUnsupported},
-    {"canonicalizehostname", Kind::kUnsupported},
-    {"canonicalizemaxdots", Kind::kUnsupported},
-    {"canonicalizepermittedcnames", Kind::kUnsupported},
-    {"streamlocalbindmask", Kind::kUnsupported},
-    {"streamlocalbindunlink", Kind::kUnsupported},
-    {"hostbasedacceptedalgorithms", Kind::kUnsupported},
-    {"hostbasedkeytypes", Kind::kUnsupported},
-    {"securitykeyprovider", Kind::kUnsupported},
-    {"requiredrsasize", Kind::kUnsupported},
-    {"enableescapecommandline", Kind::kUnsupported},  // 9.3
-    {"obscurekeystroketiming", Kind::kUnsupported},   // 9.5
-    {"channeltimeout", Kind::kUnsupported},           // 9.5
-    {"refuseconnection", Kind::kUnsupported},         // 10.0
-    {"warnweakcrypto", Kind::kUnsupported},           // 10.1
+    {.name = "protocol", .kind = Kind::kIgnore, .support = S::kIgnored},
+    {.name = "cipher", .kind = Kind::kDeprecated, .support = S::kIgnored},
+    {.name = "fallbacktorsh", .kind = Kind::kDeprecated, .support = S::kIgnored},
+    {.name = "globalknownhostsfile2", .kind = Kind::kDeprecated, .support = S::kIgnored},
+    {.name = "rhostsauthentication", .kind = Kind::kDeprecated, .support = S::kIgnored},
+    {.name = "userknownhostsfile2", .kind = Kind::kDeprecated, .support = S::kIgnored},
+    {.name = "useroaming", .kind = Kind::kDeprecated, .support = S::kIgnored},
+    {.name = "usersh", .kind = Kind::kDeprecated, .support = S::kIgnored},
+    {.name = "useprivilegedport", .kind = Kind::kDeprecated, .support = S::kIgnored},
+    // Known to OpenSSH, not implemented by hashi, and harmless to leave out (methods not tried,
+    // tuning of features hashi lacks): accepted with a note at -v.
+    {.name = "afstokenpassing", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "kerberosauthentication", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "kerberostgtpassing", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "rsaauthentication", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "rhostsrsaauthentication", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "compressionlevel", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "gssapiauthentication", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "gssapidelegatecredentials", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "forwardx11timeout", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "kbdinteractivedevices", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "permitremoteopen", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "logverbose", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "enablesshkeysign", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "tunneldevice", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "ipqos", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "canonicaldomains", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "canonicalizefallbacklocal", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "canonicalizemaxdots", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "canonicalizepermittedcnames", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "streamlocalbindmask", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "streamlocalbindunlink", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "hostbasedacceptedalgorithms", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "hostbasedkeytypes", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "enableescapecommandline", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "obscurekeystroketiming", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "channeltimeout", .kind = Kind::kUnsupported, .support = S::kIgnored},
+    {.name = "warnweakcrypto", .kind = Kind::kUnsupported, .support = S::kIgnored},
 };
 
 const Keyword* find_keyword(std::string_view name) {
@@ -320,6 +400,11 @@ class ClientParser {
     }
     const auto& args = line.args;
     const bool cmdline = ctx.name == "command-line";
+    if (kw->support == KeywordSupport::kRefused && takes_effect(*kw, active) &&
+        !is_harmless(*kw, args)) {
+      return fail(ctx, linenum,
+                  "Unsupported option \"" + to_lower(line.keyword) + "\": not implemented by hashi");
+    }
     switch (kw->kind) {
       case Kind::kHost:
         if (cmdline) {
@@ -467,6 +552,27 @@ class ClientParser {
       default:
         return fail(ctx, linenum, "internal error: unhandled keyword");
     }
+  }
+
+  // Whether this line would set the option: its section applies and, for a single-valued
+  // keyword, no earlier line set it (the first value wins, so a later one changes nothing).
+  bool takes_effect(const Keyword& kw, bool active) const {
+    if (!active) {
+      return false;
+    }
+    if (kw.str != nullptr) {
+      return !(options.*(kw.str));
+    }
+    // ClearAllForwardings yes (scp and sftp pass it) drops every forwarding (readconf.c).
+    const bool forward = kw.list == &ClientOptions::local_forwards ||
+                         kw.list == &ClientOptions::remote_forwards ||
+                         kw.list == &ClientOptions::dynamic_forwards;
+    return !(forward && options.clear_all_forwardings == "yes");
+  }
+
+  // A value of a refused keyword that asks for what hashi does anyway ("ProxyJump none").
+  static bool is_harmless(const Keyword& kw, const std::vector<std::string>& args) {
+    return kw.harmless != nullptr && args.size() == 1 && match_choice(args[0], kw.harmless);
   }
 
   // Host: active if any pattern matches and no negated pattern matches (readconf.c oHost).
@@ -641,6 +747,14 @@ std::string sha1_hex(std::string_view data) {
 }  // namespace
 
 bool is_known_client_keyword(std::string_view keyword) { return find_keyword(keyword) != nullptr; }
+
+std::vector<ClientKeywordInfo> client_keywords() {
+  std::vector<ClientKeywordInfo> out;
+  for (const auto& k : kKeywords) {
+    out.push_back({k.name, k.support, k.harmless != nullptr ? k.harmless : ""});
+  }
+  return out;
+}
 
 namespace {
 
