@@ -35,9 +35,11 @@ struct Args {
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
-               "usage: hashi [-46AaCfGgKkMNnqsTtVvXxYy] [-c cipher_spec] [-E log_file]\n"
-               "             [-F configfile] [-i identity_file] [-l login_name] [-m mac_spec]\n"
-               "             [-o option] [-p port] destination [command [argument ...]]\n");
+               "usage: hashi [-2aknNqTVvx] [-c cipher_spec] [-e escape_char] [-F configfile]\n"
+               "             [-i identity_file] [-l login_name] [-m mac_spec] [-o option]\n"
+               "             [-P tag] [-p port] destination [command [argument ...]]\n"
+               "(-4 -6 -A -B -b -C -D -E -f -G -g -I -J -K -L -M -O -Q -R -S -s -t -W -w -X -Y -y\n"
+               " are refused: see docs/usage.md)\n");
   std::exit(255);
 }
 
@@ -106,7 +108,13 @@ Args parse_args(int argc, char** argv) {
   while ((opt = getopt(argc, argv, optstring)) != -1) {
     refuse_if_unimplemented(opt);
     switch (opt) {
-      case 'p': a.options.push_back(std::string("Port=") + optarg); break;
+      case 'p':
+        if (!config::parse_uint(optarg, 1, 65535)) {
+          std::fprintf(stderr, "hashi: Bad port '%s'\n", optarg);
+          std::exit(255);
+        }
+        a.options.push_back(std::string("Port=") + optarg);
+        break;
       case 'l': a.options.push_back(std::string("User=") + optarg); break;
       case 'i': a.options.push_back(std::string("IdentityFile=") + optarg); break;
       case 'c': a.options.push_back(std::string("Ciphers=") + optarg); break;
