@@ -120,26 +120,46 @@ Args parse_args(int argc, char** argv) {
       case 'c': a.options.push_back(std::string("Ciphers=") + optarg); break;
       case 'm': a.options.push_back(std::string("MACs=") + optarg); break;
       case 'o': a.options.push_back(optarg); break;
-      case 'J': a.options.push_back(std::string("ProxyJump=") + optarg); break;
-      case 'S': a.options.push_back(std::string("ControlPath=") + optarg); break;
-      case 'I': a.options.push_back(std::string("PKCS11Provider=") + optarg); break;
-      case 'b': a.options.push_back(std::string("BindAddress=") + optarg); break;
-      case 'B': a.options.push_back(std::string("BindInterface=") + optarg); break;
-      case 'P': a.options.push_back(std::string("Tag=") + optarg); break;
+      case 'J':
+        a.options.push_back(std::string("ProxyJump=") + optarg);
+        break;
+      case 'S':
+        a.options.push_back(std::string("ControlPath=") + optarg);
+        break;
+      case 'I':
+        a.options.push_back(std::string("PKCS11Provider=") + optarg);
+        break;
+      case 'b':
+        a.options.push_back(std::string("BindAddress=") + optarg);
+        break;
+      case 'B':
+        a.options.push_back(std::string("BindInterface=") + optarg);
+        break;
+      case 'P':
+        a.options.push_back(std::string("Tag=") + optarg);
+        break;
       case 'F': a.config_file = optarg; break;
       case 'v': ++a.verbose; break;
       case 'q': a.quiet = true; break;
       case 'N': a.no_command = true; break;
       case 'n': a.stdin_null = true; break;
-      case 'T': a.options.push_back("RequestTTY=no"); break;
+      case 'T':
+        a.options.push_back("RequestTTY=no");
+        break;
       case 'V':
         std::fprintf(stderr, "hashi 0.1, %s\n", OpenSSL_version(OPENSSL_VERSION));
         std::exit(0);
       // -2 (protocol 2), -a and -x (no agent or X11 forwarding), -k (no GSSAPI delegation) ask
       // for what hashi does anyway. -e sets the escape character, which only acts on a terminal,
       // and hashi has none.
-      case '2': case 'a': case 'x': case 'k': case 'e': break;
-      default: usage();  // '?': an unknown letter or a missing argument
+      case '2':
+      case 'a':
+      case 'x':
+      case 'k':
+      case 'e':
+        break;
+      default:
+        usage();  // '?': an unknown letter or a missing argument
     }
   }
   if (optind >= argc) usage();
@@ -207,7 +227,8 @@ std::vector<std::pair<std::string, std::string>> session_env(const config::Clien
   std::vector<std::pair<std::string, std::string>> env;
   for (const auto& item : o.set_env) {
     auto eq = item.find('=');
-    if (eq != std::string::npos && eq > 0) env.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+    if (eq != std::string::npos && eq > 0)
+      env.emplace_back(item.substr(0, eq), item.substr(eq + 1));
   }
   std::vector<std::string> patterns;
   for (const auto& p : o.send_env) {

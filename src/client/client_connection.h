@@ -1,6 +1,6 @@
 // ClientConnection: one client connection as a sans-I/O core — transport, user authentication and
-// one session channel running a command (or a shell), or no channel at all (-N), wired together. The driver moves bytes
-// between it and the socket, stdin, stdout and stderr.
+// one session channel running a command (or a shell), or no channel at all (-N), wired together.
+// The driver moves bytes between it and the socket, stdin, stdout and stderr.
 #pragma once
 
 #include <functional>

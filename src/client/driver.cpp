@@ -55,7 +55,7 @@ class StopSignals {
     wait_mask_ = saved_mask_;
     sigdelset(&wait_mask_, SIGINT);
     sigdelset(&wait_mask_, SIGTERM);
-    struct sigaction sa {};
+    struct sigaction sa = {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &saved_int_);
@@ -74,7 +74,8 @@ class StopSignals {
 
  private:
   sigset_t saved_mask_, wait_mask_;
-  struct sigaction saved_int_ {}, saved_term_ {};
+  struct sigaction saved_int_ = {};
+  struct sigaction saved_term_ = {};
 };
 
 // The time left until `deadline` for ppoll; nullptr (no limit) for TimePoint::max().

@@ -47,7 +47,7 @@ std::optional<std::string> ask_tty(const std::string& prompt);
 std::optional<bool> parse_confirmation(const std::string& answer, const std::string& fingerprint);
 
 struct HostTrust {
-  std::string host;     // the name the user gave
+  std::string host;  // the name the user gave
   // HostKeyAlias: when set, the known_hosts name instead of host and port, used as written
   // (lower-cased), with no [host]:port brackets, as OpenSSH's get_hostfile_hostname_ipaddr.
   std::string alias;

@@ -135,7 +135,7 @@ enum class KeywordSupport {
 };
 
 struct ClientKeywordInfo {
-  std::string_view name;      // lower-case
+  std::string_view name;  // lower-case
   KeywordSupport support;
   std::string_view harmless;  // kRefused: the accepted values ("none", "no|false"), else empty
 };

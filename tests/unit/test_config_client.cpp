@@ -304,13 +304,34 @@ const std::map<std::string, std::string> kIgnoredSamples = {
 // Every applied keyword and where it is exercised (this file unless said otherwise). A keyword
 // marked applied in the table must be listed here, so "applied" cannot be claimed untested.
 const std::set<std::string> kExercisedApplied = {
-    "host", "match", "include", "hostname", "user", "port", "loglevel",
-    "kexalgorithms", "ciphers", "macs", "hostkeyalgorithms", "rekeylimit",
-    "stricthostkeychecking", "batchmode", "connecttimeout", "userknownhostsfile",
-    "globalknownhostsfile", "hashknownhosts", "updatehostkeys",
+    "host",
+    "match",
+    "include",
+    "hostname",
+    "user",
+    "port",
+    "loglevel",
+    "kexalgorithms",
+    "ciphers",
+    "macs",
+    "hostkeyalgorithms",
+    "rekeylimit",
+    "stricthostkeychecking",
+    "batchmode",
+    "connecttimeout",
+    "userknownhostsfile",
+    "globalknownhostsfile",
+    "hashknownhosts",
+    "updatehostkeys",
     "hostkeyalias",  // tests/interop/test_client_refusals.sh
-    "identityfile", "identityfile2", "ignoreunknown", "tag", "remotecommand", "stdinnull",
-    "sendenv", "setenv",
+    "identityfile",
+    "identityfile2",
+    "ignoreunknown",
+    "tag",
+    "remotecommand",
+    "stdinnull",
+    "sendenv",
+    "setenv",
 };
 
 std::string sample(const std::map<std::string, std::string>& samples, std::string_view name) {
@@ -340,7 +361,8 @@ TEST(ConfigClient, RefusedKeywordsFailWithFileAndLine) {
     const std::string value = sample(kRefusedSamples, k.name);
     const std::string want =
         "Unsupported option \"" + std::string(k.name) + "\": not implemented by hashi";
-    t.fs.files[kHome + "/.ssh/config"] = "# mine\nHost *\n  " + std::string(k.name) + " " + value + "\n";
+    t.fs.files[kHome + "/.ssh/config"] =
+        "# mine\nHost *\n  " + std::string(k.name) + " " + value + "\n";
     EXPECT_FALSE(t.resolve("h")) << k.name;
     EXPECT_EQ(t.error, kHome + "/.ssh/config:3: " + want) << k.name;
 
@@ -349,7 +371,8 @@ TEST(ConfigClient, RefusedKeywordsFailWithFileAndLine) {
     EXPECT_EQ(t.error, "command-line:0: " + want) << k.name;
 
     // A section that does not apply to this host refuses nothing.
-    t.fs.files[kHome + "/.ssh/config"] = "Host other\n  " + std::string(k.name) + " " + value + "\n";
+    t.fs.files[kHome + "/.ssh/config"] =
+        "Host other\n  " + std::string(k.name) + " " + value + "\n";
     EXPECT_TRUE(t.resolve("h")) << k.name << ": " << t.error;
     t.fs.files.clear();
   }
