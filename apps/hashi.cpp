@@ -99,6 +99,21 @@ void refuse_if_unimplemented(int opt) {
   }
 }
 
+// Flags that give a keyword's value; the keyword table then applies or refuses it, so that
+// "-J none" is accepted as "ProxyJump none" is.
+constexpr std::pair<char, const char*> kFlagKeywords[] = {
+    {'l', "User"},          {'i', "IdentityFile"}, {'c', "Ciphers"},        {'m', "MACs"},
+    {'J', "ProxyJump"},     {'S', "ControlPath"},  {'I', "PKCS11Provider"}, {'b', "BindAddress"},
+    {'B', "BindInterface"}, {'P', "Tag"},
+};
+
+const char* flag_keyword(int opt) {
+  for (const auto& [letter, keyword] : kFlagKeywords) {
+    if (letter == opt) return keyword;
+  }
+  return nullptr;
+}
+
 Args parse_args(int argc, char** argv) {
   Args a;
   // The same option letters as OpenSSH's ssh, so scripts pass through unchanged.
@@ -107,6 +122,10 @@ Args parse_args(int argc, char** argv) {
   opterr = 0;
   while ((opt = getopt(argc, argv, optstring)) != -1) {
     refuse_if_unimplemented(opt);
+    if (const char* keyword = flag_keyword(opt)) {
+      a.options.push_back(std::string(keyword) + "=" + optarg);
+      continue;
+    }
     switch (opt) {
       case 'p':
         if (!config::parse_uint(optarg, 1, 65535)) {
@@ -115,28 +134,8 @@ Args parse_args(int argc, char** argv) {
         }
         a.options.push_back(std::string("Port=") + optarg);
         break;
-      case 'l': a.options.push_back(std::string("User=") + optarg); break;
-      case 'i': a.options.push_back(std::string("IdentityFile=") + optarg); break;
-      case 'c': a.options.push_back(std::string("Ciphers=") + optarg); break;
-      case 'm': a.options.push_back(std::string("MACs=") + optarg); break;
-      case 'o': a.options.push_back(optarg); break;
-      case 'J':
-        a.options.push_back(std::string("ProxyJump=") + optarg);
-        break;
-      case 'S':
-        a.options.push_back(std::string("ControlPath=") + optarg);
-        break;
-      case 'I':
-        a.options.push_back(std::string("PKCS11Provider=") + optarg);
-        break;
-      case 'b':
-        a.options.push_back(std::string("BindAddress=") + optarg);
-        break;
-      case 'B':
-        a.options.push_back(std::string("BindInterface=") + optarg);
-        break;
-      case 'P':
-        a.options.push_back(std::string("Tag=") + optarg);
+      case 'o':
+        a.options.push_back(optarg);
         break;
       case 'F': a.config_file = optarg; break;
       case 'v': ++a.verbose; break;
