@@ -69,8 +69,8 @@ Args parse_args(int argc, char** argv) {
       case '6': a.options.push_back("AddressFamily=inet6"); break;
       case 'E': a.log_file = optarg; break;
       case 'r': break;  // "do not re-execute per connection": hashi-server never does
-      case 'c': a.refused.push_back("-c: Unsupported option: host certificates are not implemented"); break;
-      case 'C': a.refused.push_back("-C: Unsupported option: connection specs (-T -C) are not implemented"); break;
+      case 'c': a.refused.push_back("-c: Unsupported option: no host certificates"); break;
+      case 'C': a.refused.push_back("-C: Unsupported option: no connection specs"); break;
       case 'G': a.refused.push_back("-G: Unsupported option: use -T"); break;
       case 'i': a.refused.push_back("-i: Unsupported option: inetd mode is not implemented"); break;
       case 'u': a.refused.push_back("-u: Unsupported option: utmp is not written"); break;

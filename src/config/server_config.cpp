@@ -76,7 +76,9 @@ Keyword algos(const char* n, std::vector<std::string> S::*m, AlgorithmKind kind,
   return {n, k, scope, nullptr, nullptr, nullptr, m, nullptr, kind};
 }
 Keyword other(const char* n, Kind k, unsigned scope = kAll) { return {n, k, scope}; }
-Keyword refused(const char* n, unsigned scope = kAll) { return other(n, Kind::kUnsupported, scope); }
+Keyword refused(const char* n, unsigned scope = kAll) {
+  return other(n, Kind::kUnsupported, scope);
+}
 Keyword fixed(const char* n, const char* only, unsigned scope = kAll) {
   Keyword k = other(n, Kind::kFixed, scope);
   k.only = only;

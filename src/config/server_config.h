@@ -59,7 +59,8 @@ struct ServerOptions {
                                                     ".ssh/authorized_keys2"};
   std::string revoked_keys;  // empty = none
   bool pubkey_authentication = true;
-  std::string permit_root_login = "prohibit-password";  // yes prohibit-password forced-commands-only no
+  // yes prohibit-password forced-commands-only no
+  std::string permit_root_login = "prohibit-password";
   std::vector<std::string> kex, ciphers, macs, host_key_algorithms;  // resolved lists
   std::vector<std::string> pubkey_accepted_algorithms;               // resolved list
   uint64_t rekey_bytes = 0, rekey_seconds = 0;
@@ -104,7 +105,8 @@ struct ConfigDiagnostic {
 // parse_server_config parses `path` as sshd does: the `cli_options` (-o "Key=Value" or "Key Value")
 // first, then the file; first value wins for single-valued keywords, lists accumulate.
 // Diagnostics: a keyword sshd knows but hashi does not implement, or a value other than the one
-// hashi implements -> fatal "file:line: Unsupported option Foo..."; sshd's deprecated keywords -> warning
+// hashi implements -> fatal "file:line: Unsupported option Foo..."; sshd's deprecated keywords ->
+// warning
 // "file:line: Deprecated option Foo"; an unknown keyword -> fatal "file:line: Bad configuration
 // option: foo"; a bad value, a global-only keyword inside Match, a bad Match line -> fatal with
 // file:line. Returns nullopt if any diagnostic is fatal (all are still collected, as sshd reports
