@@ -20,9 +20,6 @@
 namespace hashi::server {
 namespace {
 
-// Upper bound on supplementary groups fetched for a user (Linux NGROUPS_MAX is 65536).
-constexpr int kMaxGroups = 65536;
-
 // What failed in the child before exec; sent to the parent over the error pipe.
 enum class ChildStage : int {
   kSetsid = 1,
