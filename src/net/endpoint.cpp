@@ -467,7 +467,11 @@ void HandlerEndpoint::on_input() {
   if (!port_) return;
   auto self = shared_from_this();  // the handler may close the channel from its callbacks
   ByteView extended = port_->input(channel_, 1);
-  if (!extended.empty()) port_->consume_input(channel_, 1, extended.size());
+  if (!extended.empty()) {
+    size_t taken = std::min(handler_->on_extended(*this, extended), extended.size());
+    if (!port_) return;
+    if (taken > 0) port_->consume_input(channel_, 1, taken);
+  }
   ByteView data = port_->input(channel_, 0);
   if (!data.empty()) {
     size_t taken = std::min(handler_->on_data(*this, data), data.size());

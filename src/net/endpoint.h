@@ -142,6 +142,8 @@ class ChannelHandler {
   // The peer's bytes; returns how many were taken (the rest is offered again with the next
   // input, or after resume_input()). Taking fewer holds back the peer's window.
   virtual size_t on_data(HandlerChannel& channel, ByteView data) = 0;
+  // The peer's extended data (stderr, stream 1); dropped unless overridden.
+  virtual size_t on_extended(HandlerChannel& channel, ByteView data) { return data.size(); }
   virtual void on_eof(HandlerChannel& channel) {}
   virtual void on_writable(HandlerChannel& channel) {}
   virtual void on_closed() {}
