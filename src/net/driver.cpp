@@ -332,9 +332,9 @@ std::shared_ptr<Connection> Driver::add(Socket socket, std::shared_ptr<session::
   return connection;
 }
 
-void Driver::stop_on_signals(std::initializer_list<int> signals) {
+void Driver::stop_on_signals(std::initializer_list<int> signals, std::function<void()> then) {
   for (int sig : signals) signals_.add(sig);
-  signals_.async_wait([this](std::error_code ec, int) {
+  signals_.async_wait([this, then = std::move(then)](std::error_code ec, int) {
     if (ec) return;
     for (auto& weak : connections_) {
       if (auto c = weak.lock(); c && !c->finished()) {
@@ -342,6 +342,7 @@ void Driver::stop_on_signals(std::initializer_list<int> signals) {
         c->kick();
       }
     }
+    if (then) then();
   });
 }
 

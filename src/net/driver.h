@@ -21,6 +21,7 @@
 #include <asio.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -134,8 +135,9 @@ class Driver {
   std::shared_ptr<Connection> add(Socket socket, std::shared_ptr<session::Session> session,
                                   session::Policies policies, ConnectionHandler& handler);
   // stop_on_signals: on any of `signals` (e.g. SIGTERM, SIGINT), every live connection is
-  // disconnected ("by application") and no more signals are watched.
-  void stop_on_signals(std::initializer_list<int> signals);
+  // disconnected ("by application"), then `then` runs (e.g. close the listener); no more signals
+  // are watched.
+  void stop_on_signals(std::initializer_list<int> signals, std::function<void()> then = {});
   // Live (not finished) connections.
   size_t size();
   asio::io_context& io() { return io_; }
