@@ -60,6 +60,7 @@ class StreamEndpoint : public Endpoint {
     if (!port_) return;
     drop_unsunk_input();
     for (Sink& sink : sinks()) flush(sink);
+    close_sinks_at_eof();
     maybe_finish();
   }
   size_t buffer_bytes() const override { return buffer_.size(); }
@@ -195,10 +196,17 @@ class StreamEndpoint : public Endpoint {
       if (!rest.empty()) port_->consume_input(channel_, sink.stream, rest.size());
       return;
     }
-    if (port_->input_eof(channel_) && port_->input(channel_, sink.stream).empty()) {
-      sink.open = false;
-      close_sink(sink);
-      sink.done = true;
+  }
+
+  // After the peer's EOF and every byte before it delivered, the sinks are closed.
+  void close_sinks_at_eof() {
+    if (!port_ || !port_->input_eof(channel_)) return;
+    for (Sink& sink : sinks()) {
+      if (sink.open && !sink.waiting) {
+        sink.open = false;
+        close_sink(sink);
+        sink.done = true;
+      }
     }
   }
 

@@ -7,6 +7,8 @@
 EXAMPLES=$(cd "$BIN/../examples" 2>/dev/null && pwd || echo "$BIN/../examples")
 need_prog "$EXAMPLES/tiny_server" "$EXAMPLES/exec_client" ssh sha256sum timeout
 it_setup
+make_blob "$T/blob" 4
+want=$(sha <"$T/blob")
 
 # --- ssh -> tiny_server
 _launch_tiny() {
@@ -22,8 +24,6 @@ if _start tiny; then
   expect_eq "ssh-tiny:exit-status" 7 $? "$T/err" "$LOG"
   out=$(run_client ssh -o LogLevel=ERROR "$P" "$LOGIN@$HOST" 'echo out; echo err >&2' 2>"$T/err")
   expect_eq "ssh-tiny:stderr" "out/err" "$out/$(cat "$T/err")" "$LOG"
-  make_blob "$T/blob" 4
-  want=$(sha <"$T/blob")
   got=$(run_client ssh "$P" "$LOGIN@$HOST" cat <"$T/blob" 2>"$T/err" | sha)
   expect_eq "ssh-tiny:echo-4MiB" "$want" "$got" "$T/err" "$LOG"
   ssh-keygen -q -t ed25519 -N '' -f "$T/id_stranger" </dev/null

@@ -117,6 +117,7 @@ TEST(NetEndpoint, ProgramOutputEofExitCloseInSshdOrder) {
 TEST(NetEndpoint, ExitSignalIsReported) {
   asio::io_context io;
   FakePort port;
+  port.channels[1];
   std::string error;
   auto ep = make_process_endpoint(io.get_executor(), spawn("kill -TERM $$"), error);
   ASSERT_TRUE(ep) << error;
