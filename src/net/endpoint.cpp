@@ -99,11 +99,32 @@ class StreamEndpoint : public Endpoint {
     on_input();
   }
 
-  // Called when a source hits EOF / an error, and when a sink is done.
-  virtual void maybe_finish() = 0;
-  // Closes a source's or sink's stream (a socket shuts down one direction instead).
-  virtual void close_source(Source& source) = 0;
-  virtual void close_sink(Sink& sink) = 0;
+  // Called when a source hits EOF / an error, and when a sink is done. By default (not a
+  // program): EOF once every source ended; CLOSE once both directions are done (every sink
+  // delivered the peer's EOF or failed; without sinks, the peer's EOF arrived).
+  virtual void maybe_finish() {
+    if (!port_) return;
+    if (sources_done() && !eof_sent_) {
+      eof_sent_ = true;
+      port_->send_eof(channel_);
+    }
+    bool input_done = num_sinks_ > 0 ? sinks_done() : port_->input_eof(channel_);
+    if (eof_sent_ && input_done && !close_sent_) {
+      close_sent_ = true;
+      port_->close_channel(channel_);
+    }
+  }
+  // Closes a source's or sink's stream (a socket shuts down one direction instead). A pty's
+  // stdin_fd and stdout_fd are two descriptors of the master, so closing one direction (sshd
+  // closes the write side on the peer's EOF) does not hang up the terminal.
+  virtual void close_source(Source& source) {
+    std::error_code ignored;
+    source.io->close(ignored);
+  }
+  virtual void close_sink(Sink& sink) {
+    std::error_code ignored;
+    sink.io->close(ignored);
+  }
 
   bool sources_done() const {
     return std::all_of(sources_.begin(), sources_.begin() + num_sources_,
@@ -226,6 +247,7 @@ class StreamEndpoint : public Endpoint {
   size_t num_sinks_ = 0;
   Bytes buffer_ = Bytes(kEndpointReadSize);
   bool eof_sent_ = false;
+  bool close_sent_ = false;
 };
 
 using Descriptor = asio::posix::stream_descriptor;
@@ -326,17 +348,6 @@ class ProcessEndpoint final : public StreamEndpoint<Descriptor> {
     }
   }
 
-  // A pty's stdin_fd and stdout_fd are two descriptors of the master, so closing one
-  // direction (sshd closes the write side on the peer's EOF) does not hang up the terminal.
-  void close_source(Source& source) override {
-    std::error_code ignored;
-    source.io->close(ignored);
-  }
-  void close_sink(Sink& sink) override {
-    std::error_code ignored;
-    sink.io->close(ignored);
-  }
-
   void detach() override {
     stop_all();
     std::error_code ignored;
@@ -370,31 +381,11 @@ class PipeEndpoint final : public StreamEndpoint<Descriptor> {
   }
 
  private:
-  void maybe_finish() override {
-    if (!port_) return;
-    if (sources_done() && !eof_sent_) {
-      eof_sent_ = true;
-      port_->send_eof(channel_);
-    }
-    if (eof_sent_ && sinks_done() && port_->input_eof(channel_) && !close_sent_) {
-      close_sent_ = true;
-      port_->close_channel(channel_);
-    }
-  }
-  void close_source(Source& source) override {
-    std::error_code ignored;
-    source.io->close(ignored);
-  }
-  void close_sink(Sink& sink) override {
-    std::error_code ignored;
-    sink.io->close(ignored);
-  }
   void detach() override { stop_all(); }
 
   Descriptor in_;
   Descriptor out_;
   Descriptor err_;
-  bool close_sent_ = false;
 };
 
 // A connected socket: the peer's EOF shuts down our sending side; the socket's EOF sends EOF.
@@ -406,17 +397,6 @@ class SocketEndpoint final : public StreamEndpoint<asio::ip::tcp::socket> {
   }
 
  private:
-  void maybe_finish() override {
-    if (!port_) return;
-    if (sources_done() && !eof_sent_) {
-      eof_sent_ = true;
-      port_->send_eof(channel_);
-    }
-    if (eof_sent_ && sinks_done() && !close_sent_) {
-      close_sent_ = true;
-      port_->close_channel(channel_);
-    }
-  }
   void close_source(Source&) override {
     std::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
@@ -434,7 +414,6 @@ class SocketEndpoint final : public StreamEndpoint<asio::ip::tcp::socket> {
   }
 
   asio::ip::tcp::socket socket_;
-  bool close_sent_ = false;
 };
 
 }  // namespace
