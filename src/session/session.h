@@ -69,11 +69,15 @@ struct SessionConfig {
   std::vector<std::shared_ptr<const keys::PrivateKey>> identities;
 
   // Server.
+  // The peer's address and port, for the authentication log lines ("... from ADDR port N").
+  std::string peer_address;
+  uint16_t peer_port = 0;
   uint32_t max_auth_tries = 6;
   std::vector<std::string> pubkey_algorithms;  // empty: the auth layer's defaults
-  // Host keys: their public halves are announced (hostkeys-00); signatures are asked for with
-  // SignQuery, so the private keys may live elsewhere. When transport.host_keys holds private
-  // keys, the Session signs itself and no SignQuery is emitted.
+  // Host keys whose private halves live elsewhere: the exchange hash's signature is asked for
+  // with SignQuery. When transport.host_keys holds private keys, the Session signs itself and no
+  // SignQuery is emitted; only those keys are announced (hostkeys-00) and proved
+  // (hostkeys-prove-00), since a proof needs the private key.
   std::vector<keys::PublicKey> host_public_keys;
 };
 
@@ -157,7 +161,8 @@ struct ChannelWritable {
 struct ChannelEof {
   uint32_t channel;
 };
-// Both sides sent CLOSE; the id is free. Input still queued for the channel is dropped.
+// Both sides sent CLOSE. Input queued before it can still be read until this event is popped;
+// then it is dropped and the id is free.
 struct ChannelClosed {
   uint32_t channel;
 };
