@@ -254,6 +254,11 @@ void Connection::arm_read() {
     self->reading_ = false;
     if (ec) return;
     self->read_socket();
+    // A WINDOW_ADJUST may have come in: endpoints with send room again resume (an endpoint
+    // already waiting on its source does nothing).
+    for (auto& [channel, endpoint] : self->endpoints_) {
+      if (self->session_->send_window(channel) > 0) endpoint->on_writable();
+    }
     self->service();
   });
 }

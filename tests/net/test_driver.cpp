@@ -254,7 +254,9 @@ TEST(NetDriver, BulkTransferBothWays) {
   p.client_handler.commands = {"head -c 8000000 /dev/zero", "wc -c"};
   p.client_handler.inputs["wc -c"] = up;
   p.start();
-  ASSERT_TRUE(run_until(p.io, [&] { return p.client_handler.closed.size() == 2; }, 30000ms));
+  ASSERT_TRUE(run_until(p.io, [&] { return p.client_handler.closed.size() == 2; }, 30000ms))
+      << "pulled " << p.client_handler.of("head -c 8000000 /dev/zero")->out.size() << ", pushed "
+      << p.client_handler.of("wc -c")->input_pos;
   EXPECT_EQ(p.client_handler.of("head -c 8000000 /dev/zero")->out.size(), 8000000u);
   EXPECT_EQ(p.client_handler.of("wc -c")->out, std::to_string(up.size()) + "\n");
 }
