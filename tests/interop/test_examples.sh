@@ -22,7 +22,7 @@ if _start tiny; then
   expect_eq "ssh-tiny:exec" hello "$got" "$T/err" "$LOG"
   run_client ssh "$P" "$LOGIN@$HOST" 'exit 7' >/dev/null 2>"$T/err"
   expect_eq "ssh-tiny:exit-status" 7 $? "$T/err" "$LOG"
-  out=$(run_client ssh -o LogLevel=ERROR "$P" "$LOGIN@$HOST" 'echo out; echo err >&2' 2>"$T/err")
+  out=$(run_client ssh "$P" -o LogLevel=ERROR "$LOGIN@$HOST" 'echo out; echo err >&2' 2>"$T/err")
   expect_eq "ssh-tiny:stderr" "out/err" "$out/$(cat "$T/err")" "$LOG"
   got=$(run_client ssh "$P" "$LOGIN@$HOST" cat <"$T/blob" 2>"$T/err" | sha)
   expect_eq "ssh-tiny:echo-4MiB" "$want" "$got" "$T/err" "$LOG"
