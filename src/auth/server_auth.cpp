@@ -107,10 +107,13 @@ ServerAuthStatus ServerAuth::on_request(ByteView payload) {
   return status;
 }
 
-ServerAuthStatus ServerAuth::answer_user(bool may_log_in) {
+ServerAuthStatus ServerAuth::answer_user(bool may_log_in, std::optional<uint32_t> max_auth_tries) {
   if (state_ != State::kAwaitUser) {
     return disconnect(AuthError::kUnexpectedMessage, msg::DisconnectReason::kProtocolError,
                       "user decision nobody asked for");
+  }
+  if (max_auth_tries) {
+    limits_.max_auth_tries = *max_auth_tries;
   }
   state_ = State::kAwaitRequest;
   user_valid_ = may_log_in;
@@ -231,8 +234,7 @@ ServerAuthStatus ServerAuth::finish_publickey(std::optional<keys::KeyOptions> op
 
 ServerAuthStatus ServerAuth::fail(ServerAuthStatus status, bool counts) {
   if (counts) ++failures_;
-  // MaxAuthTries may come from a Match block, known once the user is.
-  if (failures_ >= authenticator_.max_auth_tries().value_or(limits_.max_auth_tries)) {
+  if (failures_ >= limits_.max_auth_tries) {
     AuthEvent e;
     e.kind = AuthEvent::Kind::kMaxTriesExceeded;
     e.user = user_;
@@ -255,7 +257,8 @@ ServerAuthStatus answer_query(ServerAuth& auth, Authenticator& authenticator,
   while (status.kind == ServerAuthStatus::Kind::kQuery) {
     const AuthQuery& q = *status.query;
     if (q.kind == AuthQuery::Kind::kUser) {
-      status = auth.answer_user(authenticator.user_exists(q.user));
+      bool may_log_in = authenticator.user_exists(q.user);
+      status = auth.answer_user(may_log_in, authenticator.max_auth_tries());
     } else {
       status = auth.answer_key(authenticator.authorize_key(q.user, *q.key));
     }

@@ -127,7 +127,9 @@ class ServerAuth {
   ServerAuthStatus on_message(ByteView payload);
   // The answers to a kQuery (the user is unknown / the key is not authorized when false/nullopt);
   // the request goes on from where it stopped. An answer to a question not asked disconnects.
-  ServerAuthStatus answer_user(bool may_log_in);
+  // `max_auth_tries`, when given, replaces the limit from then on (MaxAuthTries in a Match block,
+  // known once the user is).
+  ServerAuthStatus answer_user(bool may_log_in, std::optional<uint32_t> max_auth_tries = {});
   ServerAuthStatus answer_key(std::optional<keys::KeyOptions> options);
   // True while a kQuery is unanswered.
   bool waiting() const { return state_ == State::kAwaitUser || state_ == State::kAwaitKey; }
