@@ -105,7 +105,8 @@ void ServerConnection::answer_hostkeys_prove(ByteView data) {
   transport_->send(out);
 }
 
-connection::Decision ServerConnection::on_open_request(uint32_t channel, std::string_view type, ByteView) {
+connection::Decision ServerConnection::on_open_request(uint32_t channel, std::string_view type,
+                                                       ByteView) {
   if (type != "session") return false;
   channels_[channel];
   return true;
@@ -141,7 +142,8 @@ connection::Decision ServerConnection::on_channel_request(uint32_t channel,
   return ch.started;
 }
 
-connection::Decision ServerConnection::on_global_request(uint64_t, std::string_view name, ByteView, bool) {
+connection::Decision ServerConnection::on_global_request(uint64_t, std::string_view name, ByteView,
+                                                         bool) {
   return false;  // keepalive@openssh.com and unknown requests get REQUEST_FAILURE, as sshd
 }
 
