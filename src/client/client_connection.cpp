@@ -145,7 +145,9 @@ void ClientConnection::on_extended_data(uint32_t channel, uint32_t type, ByteVie
 
 void ClientConnection::on_eof(uint32_t) { stdout_.eof = true; }
 
-connection::Decision ClientConnection::on_channel_request(uint32_t, const connection::ChannelRequest& request, bool) {
+connection::Decision ClientConnection::on_channel_request(uint32_t,
+                                                          const connection::ChannelRequest& request,
+                                                          bool) {
   if (auto* s = std::get_if<connection::ExitStatusRequest>(&request.body)) {
     exit_status_ = int(s->status & 0xff);
     on_debug(1, "Exit status " + std::to_string(s->status));
@@ -168,7 +170,8 @@ void ClientConnection::on_close(uint32_t) {
   finish("");
 }
 
-connection::Decision ClientConnection::on_global_request(uint64_t, std::string_view name, ByteView data, bool) {
+connection::Decision ClientConnection::on_global_request(uint64_t, std::string_view name,
+                                                         ByteView data, bool) {
   if (name == session::kHostkeysRequest) on_hostkeys(data);
   return false;  // no want_reply global request is answered with success by a client
 }

@@ -92,16 +92,19 @@ class ClientConnection final : public transport::TransportListener,
   void on_closed(const transport::Status& why) override;
 
   // ConnectionHandler
-  connection::Decision on_open_request(uint32_t, std::string_view, ByteView) override { return false; }
+  connection::Decision on_open_request(uint32_t, std::string_view,
+                                       ByteView) override { return false; }
   void on_open_confirmed(uint32_t channel) override;
   void on_open_failed(uint32_t channel, uint32_t reason, std::string_view description) override;
   void on_data(uint32_t channel, ByteView data) override;
   void on_extended_data(uint32_t channel, uint32_t type, ByteView data) override;
   void on_eof(uint32_t channel) override;
   void on_close(uint32_t channel) override;
-  connection::Decision on_channel_request(uint32_t channel, const connection::ChannelRequest& request, bool) override;
+  connection::Decision on_channel_request(uint32_t channel,
+                                          const connection::ChannelRequest& request, bool) override;
   void on_request_reply(uint32_t channel, bool success) override;
-  connection::Decision on_global_request(uint64_t, std::string_view name, ByteView data, bool) override;
+  connection::Decision on_global_request(uint64_t, std::string_view name, ByteView data,
+                                         bool) override;
   void on_global_reply(bool success, ByteView data) override;
 
  private:

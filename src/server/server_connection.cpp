@@ -137,7 +137,8 @@ connection::Decision ServerConnection::on_channel_request(uint32_t channel,
   return ch.started;
 }
 
-connection::Decision ServerConnection::on_global_request(uint64_t, std::string_view name, ByteView, bool) {
+connection::Decision ServerConnection::on_global_request(uint64_t, std::string_view name, ByteView,
+                                                         bool) {
   return false;  // keepalive@openssh.com and unknown requests get REQUEST_FAILURE, as sshd
 }
 

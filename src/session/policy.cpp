@@ -11,7 +11,9 @@ struct Router {
   const Policies& policies;
 
   bool operator()(const UserQuery& q) const {
-    if (policies.authenticator == nullptr) return answer([&](Session& s) { s.answer_user(q.id, false); });
+    if (policies.authenticator == nullptr) {
+      return answer([&](Session& s) { s.answer_user(q.id, false); });
+    }
     policies.authenticator->check_user(q.user, [w = weak, id = q.id](bool ok) {
       if (auto s = w.lock()) s->answer_user(id, ok);
     });

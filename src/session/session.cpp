@@ -375,7 +375,7 @@ TimePoint Session::next_deadline() const { return impl_->transport->next_deadlin
 void Session::on_timeout(TimePoint now) { impl_->transport->on_timeout(now); }
 
 bool Session::wants_input() const {
-  return !impl_->transport->closed() && !impl_->transport->waiting() &&
+  return !impl_->transport->closed() && !impl_->transport->waiting() && !impl_->auth_waiting() &&
          impl_->transport->pending_output().size() < kOutputHardLimit;
 }
 

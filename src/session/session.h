@@ -208,7 +208,8 @@ class Session {
   TimePoint next_deadline() const;
   void on_timeout(TimePoint now);
   // The driver should read the socket only while this is true (unsent output under
-  // kOutputHardLimit and the transport open).
+  // kOutputHardLimit, the transport open, no host-key, signature or authentication answer
+  // outstanding: what arrives meanwhile is only buffered).
   bool wants_input() const;
   // True once closed and everything pending was handed out.
   bool finished() const;
@@ -219,7 +220,7 @@ class Session {
   std::optional<Event> next_event();
   bool has_events() const;
 
-  // ---- answers to questions ----
+  // ---- answers to questions (an id that is not the outstanding question's is ignored) ----
   void answer_host_key(uint64_t id, Status verdict);
   void answer_signature(uint64_t id, Bytes signature);
   void fail_signature(uint64_t id);
@@ -233,6 +234,7 @@ class Session {
   void reject_channel(uint32_t channel, connection::OpenFailureReason reason,
                       std::string_view description);
   bool send_request(uint32_t channel, const connection::ChannelRequest& request, bool want_reply);
+  // Answers the oldest unanswered want_reply request of `channel`.
   void reply_request(uint32_t channel, bool success);
   bool send_global_request(std::string_view name, ByteView data, bool want_reply);
   void reply_global(uint64_t id, bool success, ByteView data = {});

@@ -21,7 +21,8 @@ struct NullSink : PayloadSink {
 
 struct AcceptAll : ConnectionHandler {
   ConnectionMux* mux = nullptr;
-  connection::Decision on_open_request(uint32_t, std::string_view, ByteView) override { return true; }
+  connection::Decision on_open_request(uint32_t, std::string_view,
+                                       ByteView) override { return true; }
   void on_data(uint32_t ch, ByteView d) override {
     mux->send_data(ch, d);
     mux->consume(ch, d.size());

@@ -79,6 +79,8 @@ struct Wire {
   std::mt19937 rng{777};
   size_t max_chunk = 0;  // 0: whole; else random pieces of 1..max_chunk bytes
   bool server_reads = true, client_reads = true;
+  bool accept_opens = false;  // default_server accepts channel opens at once
+  std::optional<uint32_t> last_server_open;
 
   explicit Wire(SessionConfig c = client_config(), SessionConfig s = server_config())
       : client(std::make_shared<Session>(std::move(c))),
@@ -93,12 +95,29 @@ struct Wire {
     }
   }
   void default_server(const Event& e) {
-    if (auto* q = std::get_if<session::UserQuery>(&e)) server->answer_user(q->id, q->user == "alice");
+    if (auto* q = std::get_if<session::UserQuery>(&e)) {
+      server->answer_user(q->id, q->user == "alice");
+    }
     if (auto* q = std::get_if<session::KeyQuery>(&e)) {
       bool ok = q->user == "alice" && q->key == alice_key().public_key();
       server->answer_key(q->id, ok ? std::optional<keys::KeyOptions>(keys::KeyOptions{})
                                    : std::nullopt);
     }
+    auto* o = std::get_if<session::ChannelOpenRequest>(&e);
+    if (o != nullptr && accept_opens) {
+      last_server_open = o->channel;
+      server->accept_channel(o->channel);
+    }
+  }
+
+  // Authenticates, then opens a session channel the server accepts; returns the client's id.
+  uint32_t open_session() {
+    accept_opens = true;
+    start();
+    pump();
+    uint32_t ch = *client->open_channel("session");
+    pump();
+    return ch;
   }
 
   size_t move(Session& from, Session& to) {
@@ -234,7 +253,9 @@ void run_exec(const std::vector<Step>& order, uint32_t seed) {
   auto push = [&] {
     up_off += w.client->send(client_ch, ByteView(up).subspan(up_off));
     down_off += w.server->send(*server_ch, ByteView(down).subspan(down_off));
-    if (down_off == down.size()) err_off += w.server->send_stderr(*server_ch, ByteView(err).subspan(err_off));
+    if (down_off == down.size()) {
+      err_off += w.server->send_stderr(*server_ch, ByteView(err).subspan(err_off));
+    }
   };
   for (int i = 0; i < 500 && (up_off < up.size() || err_off < err.size()); ++i) {
     push();
@@ -546,19 +567,8 @@ TEST(SessionCore, TooManyHeldMessagesDisconnects) {
 
 TEST(SessionCore, NeverReadingPeerBoundsServerOutput) {
   Wire w;
-  std::optional<uint32_t> server_ch;
-  w.on_server = [&](const Event& e) {
-    w.default_server(e);
-    if (auto* o = std::get_if<session::ChannelOpenRequest>(&e)) {
-      server_ch = o->channel;
-      w.server->accept_channel(o->channel);
-    }
-  };
-  w.start();
-  w.pump();
-  uint32_t ch = *w.client->open_channel("session");
-  (void)ch;
-  w.pump();
+  (void)w.open_session();
+  std::optional<uint32_t> server_ch = w.last_server_open;
   ASSERT_TRUE(server_ch.has_value());
   w.client_reads = false;  // from now on nothing the server writes is read
   Bytes chunk = pattern(9, 64 * 1024);
@@ -725,20 +735,14 @@ TEST(SessionCore, DeferredRepliesKeepRequestOrder) {
   Wire w;
   std::vector<session::GlobalRequest> globals;
   std::vector<session::ChannelRequestEvent> requests;
-  std::optional<uint32_t> server_ch;
   w.on_server = [&](const Event& e) {
     w.default_server(e);
     if (auto* g = std::get_if<session::GlobalRequest>(&e)) globals.push_back(*g);
     if (auto* r = std::get_if<session::ChannelRequestEvent>(&e)) requests.push_back(*r);
-    if (auto* o = std::get_if<session::ChannelOpenRequest>(&e)) {
-      server_ch = o->channel;
-      w.server->accept_channel(o->channel);
-    }
   };
-  w.start();
-  w.pump();
-  uint32_t ch = *w.client->open_channel("session");
-  w.pump();
+  uint32_t ch = w.open_session();
+  std::optional<uint32_t> server_ch = w.last_server_open;
+  ASSERT_TRUE(server_ch.has_value());
   ASSERT_TRUE(w.client->send_global_request("a@example", {}, true));
   ASSERT_TRUE(w.client->send_global_request("b@example", {}, true));
   ASSERT_TRUE(w.client->send_request(ch, {connection::EnvRequest{"LANG", "C"}}, true));
