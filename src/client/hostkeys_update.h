@@ -17,6 +17,19 @@
 
 namespace hashi::client {
 
+// What the client does with the server's hostkeys-00@openssh.com announcement (UpdateHostKeys).
+// Both hooks do the file work; the client only parses, asks for proofs and verifies them.
+struct HostKeysHooks {
+  // The offered keys the client does not know yet (to be proved); nullopt to ignore the
+  // announcement.
+  std::function<std::optional<std::vector<keys::PublicKey>>(const std::vector<keys::PublicKey>&)>
+      unknown_keys;
+  // The proofs checked out: drop the host's keys that are not `offered`, add `learned`.
+  std::function<void(const std::vector<keys::PublicKey>& offered,
+                     const std::vector<keys::PublicKey>& learned)>
+      update;
+};
+
 // KnownHostsUpdater rewrites the user's known_hosts file for one host so that it holds exactly
 // the keys the server proved it has. Only lines that name the host alone (a single plain name or
 // a hashed name) are touched; if the host's keys also sit on lines with patterns or other names
