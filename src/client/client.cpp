@@ -177,69 +177,33 @@ void Client::on_hostkeys(const Bytes& data) {
   auto debug = [this](const std::string& m) {
     if (log_) log_(1, m);
   };
-  size_t unsupported = 0;
-  auto offered = session::parse_hostkeys(data, unsupported);
-  if (!offered) {
-    debug("client_input_hostkeys: bad hostkeys-00@openssh.com message, ignored");
-    return;
-  }
-  debug("client_input_hostkeys: " + std::to_string(offered->size()) + " host keys (" +
-        std::to_string(unsupported) + " of unsupported types)");
-  // The key this connection was verified with must be among them, else nothing is learned.
   session::Session& session = connection_->session();
-  const auto& current = session.transport().host_key();
-  bool has_current = false;
-  for (const auto& k : *offered) has_current |= current && k == *current;
-  if (!has_current || offered->empty()) {
-    debug("client_input_hostkeys: server did not include its host key, ignored");
+  std::vector<keys::PublicKey> offered;
+  auto unknown = keys_to_prove(data, session.transport().host_key(), host_key_algorithms_,
+                               hostkeys_, debug, offered);
+  if (!unknown) return;
+  if (unknown->empty()) {
+    hostkeys_.update(offered, {});  // only removals (or nothing) to do
     return;
   }
-  auto found = hostkeys_.unknown_keys(*offered);
-  if (!found) return;
-  // Keys of types HostKeyAlgorithms does not allow are not learned (clientloop.c).
-  std::vector<keys::PublicKey> unknown;
-  for (auto& k : *found) {
-    bool allowed = false;
-    for (const auto& a : host_key_algorithms_) {
-      allowed |= keys::key_type_for_algorithm(a) == k.type();
-    }
-    if (allowed) {
-      unknown.push_back(std::move(k));
-    } else {
-      debug("client_input_hostkeys: " + std::string(k.type_name()) +
-            " key not permitted by HostkeyAlgorithms");
-    }
-  }
-  if (unknown.empty()) {
-    hostkeys_.update(*offered, {});  // only removals (or nothing) to do
-    return;
-  }
-  Bytes request = session::encode_hostkeys(unknown);
+  Bytes request = session::encode_hostkeys(*unknown);
   if (!session.send_global_request(session::kHostkeysProveRequest, request, true)) return;
   debug("client_input_hostkeys: asking server to prove ownership of " +
-        std::to_string(unknown.size()) + " keys");
-  hostkeys_offered_ = std::move(*offered);
-  hostkeys_to_prove_ = std::move(unknown);
+        std::to_string(unknown->size()) + " keys");
+  hostkeys_offered_ = std::move(offered);
+  hostkeys_to_prove_ = std::move(*unknown);
 }
 
 void Client::on_global_reply(const session::GlobalReply& reply) {
   if (!hostkeys_offered_) return;
   auto offered = std::move(*hostkeys_offered_);
   hostkeys_offered_.reset();
-  bool offers_rsa_sha2 = false;
-  for (const auto& a : host_key_algorithms_) {
-    offers_rsa_sha2 |= a == "rsa-sha2-256" || a == "rsa-sha2-512";
-  }
-  if (!reply.success) {
-    if (log_) log_(1, "Server failed to confirm ownership of private host keys");
-  } else if (!session::verify_hostkeys_proof(hostkeys_to_prove_,
-                                             connection_->session().transport().session_id(),
-                                             reply.data, !offers_rsa_sha2)) {
-    if (log_) {
-      log_(1, "client_global_hostkeys_prove_confirm: server gave bad signature, "
-              "not updating known_hosts");
-    }
-  } else {
+  auto debug = [this](const std::string& m) {
+    if (log_) log_(1, m);
+  };
+  if (proof_accepted(reply.success, reply.data, hostkeys_to_prove_,
+                     connection_->session().transport().session_id(), host_key_algorithms_,
+                     debug)) {
     hostkeys_.update(offered, hostkeys_to_prove_);
   }
   hostkeys_to_prove_.clear();

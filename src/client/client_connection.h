@@ -96,8 +96,6 @@ class ClientConnection final : public transport::TransportListener,
  private:
   void finish(const std::string& error);
   void on_hostkeys(ByteView data);
-  // Our HostKeyAlgorithms name an RSA/SHA-2 algorithm (else sshd proves RSA keys with SHA-1).
-  bool offers_rsa_sha2() const;
 
   ClientConnectionConfig config_;
   HostKeyCheck host_key_check_;
