@@ -1,6 +1,7 @@
 // ClientConnection: one client connection as a sans-I/O core — transport, user authentication and
 // one session channel running a command (or a shell), or no channel at all (-N), wired together.
-// The driver moves bytes between it and the socket, stdin, stdout and stderr.
+// Superseded by session::Session (client role) + client::Client, which the hashi program uses;
+// kept only for the in-memory tests of tests/session/session_pair.h until they are ported.
 #pragma once
 
 #include <functional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "auth/client_auth.h"
+#include "client/hostkeys_update.h"
 #include "connection/mux.h"
 #include "keys/key.h"
 #include "transport/transport.h"
@@ -26,19 +28,6 @@ struct ClientConnectionConfig {
   // ends the connection.
   bool no_session = false;
   std::vector<std::pair<std::string, std::string>> env;
-};
-
-// What the client does with the server's hostkeys-00@openssh.com announcement (UpdateHostKeys).
-// Both hooks do the file work; the core only parses, asks for proofs and verifies them.
-struct HostKeysHooks {
-  // The offered keys the client does not know yet (to be proved); nullopt to ignore the
-  // announcement.
-  std::function<std::optional<std::vector<keys::PublicKey>>(const std::vector<keys::PublicKey>&)>
-      unknown_keys;
-  // The proofs checked out: drop the host's keys that are not `offered`, add `learned`.
-  std::function<void(const std::vector<keys::PublicKey>& offered,
-                     const std::vector<keys::PublicKey>& learned)>
-      update;
 };
 
 using OutputQueue = ByteQueue;
@@ -110,8 +99,6 @@ class ClientConnection final : public transport::TransportListener,
  private:
   void finish(const std::string& error);
   void on_hostkeys(ByteView data);
-  // Our HostKeyAlgorithms name an RSA/SHA-2 algorithm (else sshd proves RSA keys with SHA-1).
-  bool offers_rsa_sha2() const;
 
   ClientConnectionConfig config_;
   HostKeyCheck host_key_check_;

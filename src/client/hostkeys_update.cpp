@@ -155,4 +155,63 @@ bool KnownHostsUpdater::apply(const std::vector<keys::PublicKey>& offered,
   return true;
 }
 
+std::optional<std::vector<keys::PublicKey>> keys_to_prove(
+    ByteView data, const std::optional<keys::PublicKey>& current,
+    const std::vector<std::string>& host_key_algorithms, const HostKeysHooks& hooks,
+    const std::function<void(const std::string&)>& log,
+    std::vector<keys::PublicKey>& out_offered) {
+  size_t unsupported = 0;
+  auto offered = session::parse_hostkeys(data, unsupported);
+  if (!offered) {
+    log("client_input_hostkeys: bad hostkeys-00@openssh.com message, ignored");
+    return std::nullopt;
+  }
+  log("client_input_hostkeys: " + std::to_string(offered->size()) + " host keys (" +
+      std::to_string(unsupported) + " of unsupported types)");
+  // The key this connection was verified with must be among them, else nothing is learned.
+  bool has_current = false;
+  for (const auto& k : *offered) has_current |= current && k == *current;
+  if (!has_current || offered->empty()) {
+    log("client_input_hostkeys: server did not include its host key, ignored");
+    return std::nullopt;
+  }
+  auto found = hooks.unknown_keys(*offered);
+  if (!found) return std::nullopt;
+  // Keys of types HostKeyAlgorithms does not allow are not learned (clientloop.c).
+  std::vector<keys::PublicKey> unknown;
+  for (auto& k : *found) {
+    bool allowed = false;
+    for (const auto& a : host_key_algorithms) {
+      allowed |= keys::key_type_for_algorithm(a) == k.type();
+    }
+    if (allowed) {
+      unknown.push_back(std::move(k));
+    } else {
+      log("client_input_hostkeys: " + std::string(k.type_name()) +
+          " key not permitted by HostkeyAlgorithms");
+    }
+  }
+  out_offered = std::move(*offered);
+  return unknown;
+}
+
+bool proof_accepted(bool success, ByteView reply, const std::vector<keys::PublicKey>& to_prove,
+                    ByteView session_id, const std::vector<std::string>& host_key_algorithms,
+                    const std::function<void(const std::string&)>& log) {
+  bool offers_rsa_sha2 = false;
+  for (const auto& a : host_key_algorithms) {
+    offers_rsa_sha2 |= a == "rsa-sha2-256" || a == "rsa-sha2-512";
+  }
+  if (!success) {
+    log("Server failed to confirm ownership of private host keys");
+    return false;
+  }
+  if (!session::verify_hostkeys_proof(to_prove, session_id, reply, !offers_rsa_sha2)) {
+    log("client_global_hostkeys_prove_confirm: server gave bad signature, "
+        "not updating known_hosts");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace hashi::client

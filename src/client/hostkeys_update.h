@@ -17,6 +17,36 @@
 
 namespace hashi::client {
 
+// What the client does with the server's hostkeys-00@openssh.com announcement (UpdateHostKeys).
+// Both hooks do the file work; the client only parses, asks for proofs and verifies them.
+struct HostKeysHooks {
+  // The offered keys the client does not know yet (to be proved); nullopt to ignore the
+  // announcement.
+  std::function<std::optional<std::vector<keys::PublicKey>>(const std::vector<keys::PublicKey>&)>
+      unknown_keys;
+  // The proofs checked out: drop the host's keys that are not `offered`, add `learned`.
+  std::function<void(const std::vector<keys::PublicKey>& offered,
+                     const std::vector<keys::PublicKey>& learned)>
+      update;
+};
+
+// keys_to_prove reads a hostkeys-00@openssh.com announcement (clientloop.c client_input_hostkeys):
+// nullopt to ignore it (malformed, without the key this connection was verified with, or
+// unknown_keys declined); else `out_offered` holds every offered key and the result the unknown
+// ones of a type `host_key_algorithms` allows (empty: only removals to do). `log` gets the
+// debug lines.
+std::optional<std::vector<keys::PublicKey>> keys_to_prove(
+    ByteView data, const std::optional<keys::PublicKey>& current,
+    const std::vector<std::string>& host_key_algorithms, const HostKeysHooks& hooks,
+    const std::function<void(const std::string&)>& log,
+    std::vector<keys::PublicKey>& out_offered);
+
+// proof_accepted checks the server's reply to hostkeys-prove-00 for `to_prove`: RSA proofs may
+// use SHA-1 only if `host_key_algorithms` offered no rsa-sha2-*. Logs why it refuses.
+bool proof_accepted(bool success, ByteView reply, const std::vector<keys::PublicKey>& to_prove,
+                    ByteView session_id, const std::vector<std::string>& host_key_algorithms,
+                    const std::function<void(const std::string&)>& log);
+
 // KnownHostsUpdater rewrites the user's known_hosts file for one host so that it holds exactly
 // the keys the server proved it has. Only lines that name the host alone (a single plain name or
 // a hashed name) are touched; if the host's keys also sit on lines with patterns or other names

@@ -114,6 +114,11 @@ class ConnectionHandler {
   virtual void on_eof(uint32_t channel) = 0;
   // Both sides have sent CLOSE; the id is free and may be reused by the next open.
   virtual void on_close(uint32_t channel) = 0;
+  // The peer sent CLOSE before we did. Return true to hold our CLOSE reply (and the id) until
+  // close(channel), e.g. until the data already delivered has reached the program, as OpenSSH
+  // waits for a channel's output to drain (nchan.c CHAN_OUTPUT_WAIT_DRAIN). False (the
+  // default): the reply goes out at once and on_close follows.
+  virtual bool on_peer_close(uint32_t channel) { return false; }
   // The peer's window grew: more can be sent.
   virtual void on_window_available(uint32_t channel) {}
   // A channel request; return true for success. The mux replies SUCCESS/FAILURE if want_reply;
@@ -182,7 +187,8 @@ class ConnectionMux {
   // False if the channel is not open or EOF/CLOSE was already sent.
   bool send_eof(uint32_t channel);
   // close sends CHANNEL_CLOSE (once); nothing more is sent on the channel. on_close fires when
-  // the peer's CLOSE arrives (at once if it already had). False if the channel is not open.
+  // the peer's CLOSE arrives (at once, before close returns, if it already had: a held reply).
+  // False if the channel is not open.
   bool close(uint32_t channel);
   // consume: the program has processed `n` bytes of data delivered on `channel` (clamped to what
   // was delivered). Sends WINDOW_ADJUST once half the window has been consumed.
@@ -201,6 +207,7 @@ class ConnectionMux {
     bool sent_eof = false;
     bool sent_close = false;
     bool got_eof = false;
+    bool got_close = false;  // the peer's CLOSE, our reply held (on_peer_close)
     uint32_t peer_id = 0;
     uint32_t peer_max_packet = 0;
     uint64_t send_window = 0;      // never above kMaxWindow

@@ -45,6 +45,13 @@ bool would_block(const std::error_code& ec) {
   return ec == asio::error::would_block || ec == asio::error::try_again;
 }
 
+// A wait that ended so that the descriptor should be tried again: ready, or one epoll cannot
+// watch (a regular file, /dev/null: Asio completes the wait at once with operation_not_supported,
+// and such a descriptor never blocks), so other work gets a turn between reads.
+bool retry_after_wait(const std::error_code& ec) {
+  return !ec || ec == asio::error::operation_not_supported;
+}
+
 // Reads per readiness before yielding to other descriptors on the io_context.
 constexpr int kReadTurns = 4;
 
@@ -183,7 +190,7 @@ class StreamEndpoint : public Endpoint {
     source.io->async_wait(Stream::wait_read,
                           [self = shared_from_this(), this, &source](std::error_code ec) {
                             source.waiting = false;
-                            if (!ec) read(source);
+                            if (retry_after_wait(ec)) read(source);
                           });
   }
 
@@ -199,7 +206,7 @@ class StreamEndpoint : public Endpoint {
         sink.io->async_wait(Stream::wait_write,
                             [self = shared_from_this(), this, &sink](std::error_code ec) {
                               sink.waiting = false;
-                              if (!ec) on_input();
+                              if (retry_after_wait(ec)) on_input();
                             });
         return;
       }

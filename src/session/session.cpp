@@ -33,8 +33,11 @@ struct Session::Impl final : transport::TransportListener, connection::Connectio
     bool eof = false;
     bool input_signalled = false;  // a ChannelInput is queued and not yet looked at
     bool blocked = false;          // the program was told "not writable": wake it later
+    bool peer_closed = false;  // the peer's CLOSE came while input was queued: our reply waits
+                               // until the program consumed it (or closes the channel)
     bool closed = false;  // CLOSE both ways; kept until ChannelClosed is popped, so the input
                           // queued before it can still be read
+    bool drained() const { return input[0].pending().empty() && input[1].pending().empty(); }
   };
 
   explicit Impl(SessionConfig c) : config(std::move(c)) {
@@ -280,6 +283,22 @@ struct Session::Impl final : transport::TransportListener, connection::Connectio
     emit(ChannelClosed{channel});
   }
 
+  // No byte delivered before the peer's CLOSE is lost: while the channel holds input, our CLOSE
+  // (and ChannelClosed) wait until the program consumed it (finish_peer_close).
+  bool on_peer_close(uint32_t channel) override {
+    Channel& c = channels[channel];
+    if (c.drained()) return false;
+    c.peer_closed = true;
+    return true;
+  }
+
+  void finish_peer_close(uint32_t channel) {
+    auto it = channels.find(channel);
+    if (it == channels.end() || !it->second.peer_closed || !it->second.drained()) return;
+    it->second.peer_closed = false;
+    (void)mux->close(channel);  // sends the held CLOSE; on_close emits ChannelClosed
+  }
+
   void on_window_available(uint32_t channel) override { wake(channel); }
 
   connection::Decision on_channel_request(uint32_t channel,
@@ -311,7 +330,7 @@ struct Session::Impl final : transport::TransportListener, connection::Connectio
 
   size_t send_window(uint32_t channel) {
     auto it = channels.find(channel);
-    if (it == channels.end() || it->second.closed) return 0;
+    if (it == channels.end() || it->second.closed || it->second.peer_closed) return 0;
     size_t pending = transport->pending_output().size();
     size_t room = pending < kOutputHighWater ? kOutputHighWater - pending : 0;
     size_t window = transport->congested() ? 0 : std::min(room, mux->send_window(channel));
@@ -474,6 +493,7 @@ void Session::consume_input(uint32_t channel, int stream, size_t n) {
   q.consume(n);
   it->second.input_signalled = false;
   impl_->mux->consume(channel, n);
+  impl_->finish_peer_close(channel);
 }
 
 bool Session::input_eof(uint32_t channel) const {
@@ -501,7 +521,15 @@ size_t Session::send_stderr(uint32_t channel, ByteView data) {
 }
 
 bool Session::send_eof(uint32_t channel) { return impl_->mux->send_eof(channel); }
-bool Session::close_channel(uint32_t channel) { return impl_->mux->close(channel); }
+bool Session::close_channel(uint32_t channel) {
+  auto it = impl_->channels.find(channel);
+  if (it != impl_->channels.end() && it->second.peer_closed) {
+    // The program is done with the channel: what it did not read is dropped.
+    for (ByteQueue& q : it->second.input) q.consume(q.pending().size());
+    it->second.peer_closed = false;
+  }
+  return impl_->mux->close(channel);
+}
 
 std::vector<uint32_t> Session::channels() const {
   std::vector<uint32_t> out;

@@ -161,8 +161,11 @@ struct ChannelWritable {
 struct ChannelEof {
   uint32_t channel;
 };
-// Both sides sent CLOSE. Input queued before it can still be read until this event is popped;
-// then it is dropped and the id is free.
+// Both sides sent CLOSE. When the peer's CLOSE comes while the channel still holds input, our
+// CLOSE reply (and this event) wait until that input was consumed (consume_input) or the program
+// closed the channel itself (close_channel drops it), so a clean close loses no byte, as OpenSSH
+// drains a channel's output before answering CLOSE. Input still queued when this event is popped
+// is dropped and the id is free.
 struct ChannelClosed {
   uint32_t channel;
 };

@@ -770,3 +770,113 @@ TEST(SessionCore, DeferredRepliesKeepRequestOrder) {
 
 }  // namespace
 }  // namespace hashi::test
+
+namespace hashi::test {
+namespace {
+
+// Opens a session channel from the client, accepted by the server; returns {client, server} ids.
+std::pair<uint32_t, uint32_t> open_session_channel(Wire& w) {
+  std::optional<uint32_t> server_ch;
+  auto previous = w.on_server;
+  w.on_server = [&](const Event& e) {
+    previous(e);
+    if (auto* o = std::get_if<session::ChannelOpenRequest>(&e)) server_ch = o->channel;
+  };
+  w.start();
+  w.pump();
+  uint32_t client_ch = *w.client->open_channel("session");
+  w.pump();
+  w.server->accept_channel(*server_ch);
+  w.pump();
+  w.on_server = previous;
+  return {client_ch, *server_ch};
+}
+
+// The peer's data, EOF, exit-status and CLOSE all arrive while the program has not read its
+// input: no byte is dropped, our CLOSE waits until the input was consumed, and ChannelClosed
+// comes only after that.
+TEST(SessionCore, PeerCloseWaitsUntilQueuedInputConsumed) {
+  Wire w;
+  auto [client_ch, server_ch] = open_session_channel(w);
+  Bytes down = pattern(9, 200000);
+  size_t off = 0;
+  // The client reads nothing yet: the window (2 MiB by default) holds all of it.
+  for (int i = 0; i < 100 && off < down.size(); ++i) {
+    off += w.server->send(server_ch, ByteView(down).subspan(off));
+    w.step();
+  }
+  ASSERT_EQ(off, down.size());
+  ASSERT_TRUE(w.server->send_eof(server_ch));
+  ASSERT_TRUE(w.server->send_request(server_ch, {connection::ExitStatusRequest{0}}, false));
+  ASSERT_TRUE(w.server->close_channel(server_ch));
+  w.pump();
+  EXPECT_TRUE(of<session::ChannelClosed>(w.client_events).empty());
+  EXPECT_TRUE(of<session::ChannelClosed>(w.server_events).empty());  // our CLOSE is held
+  EXPECT_EQ(w.client->send_window(client_ch), 0u);
+  // Read it in pieces, as a slow stdout would.
+  Fnv got, want;
+  want.add(down);
+  while (true) {
+    ByteView in = w.client->channel_input(client_ch, 0);
+    if (in.empty()) break;
+    size_t n = std::min<size_t>(in.size(), 7000);
+    got.add(in.first(n));
+    w.client->consume_input(client_ch, 0, n);
+    w.pump();
+  }
+  EXPECT_EQ(got.n, down.size());
+  EXPECT_EQ(got.h, want.h);
+  EXPECT_EQ(of<session::ChannelClosed>(w.client_events).size(), 1u);
+  EXPECT_EQ(of<session::ChannelClosed>(w.server_events).size(), 1u);
+  EXPECT_TRUE(w.client->channels().empty());
+  EXPECT_TRUE(w.server->channels().empty());
+  EXPECT_FALSE(w.client->closed());
+}
+
+// A program that gives up on the channel (close_channel) while the peer's CLOSE waits drops the
+// rest, and both sides see the channel closed.
+TEST(SessionCore, CloseChannelWhileInputHeldDropsIt) {
+  Wire w;
+  auto [client_ch, server_ch] = open_session_channel(w);
+  Bytes down = pattern(4, 5000);
+  ASSERT_EQ(w.server->send(server_ch, down), down.size());
+  ASSERT_TRUE(w.server->close_channel(server_ch));
+  w.pump();
+  EXPECT_TRUE(of<session::ChannelClosed>(w.client_events).empty());
+  EXPECT_EQ(w.client->channel_input(client_ch, 0).size(), down.size());
+  ASSERT_TRUE(w.client->close_channel(client_ch));
+  w.pump();
+  EXPECT_EQ(of<session::ChannelClosed>(w.client_events).size(), 1u);
+  EXPECT_EQ(of<session::ChannelClosed>(w.server_events).size(), 1u);
+  // The id is free again and a new channel works.
+  auto again = w.client->open_channel("session");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(*again, client_ch);
+}
+
+// A sender that ran out of window is told ChannelWritable when the peer's WINDOW_ADJUST comes.
+TEST(SessionCore, WritableAfterWindowAdjust) {
+  Wire w;
+  auto [client_ch, server_ch] = open_session_channel(w);
+  Bytes up = pattern(5, 4 * 1024 * 1024);
+  size_t off = 0;
+  for (int i = 0; i < 200; ++i) {
+    size_t n = w.client->send(client_ch, ByteView(up).subspan(off));
+    off += n;
+    w.step();
+    if (n == 0 && w.client->send_window(client_ch) == 0) break;
+  }
+  ASSERT_LT(off, up.size());
+  ASSERT_EQ(w.client->send_window(client_ch), 0u);  // window used up: blocked
+  size_t writable_before = of<session::ChannelWritable>(w.client_events).size();
+  ByteView in = w.server->channel_input(server_ch, 0);
+  w.server->consume_input(server_ch, 0, in.size());  // WINDOW_ADJUST goes out
+  w.pump();
+  auto writable = of<session::ChannelWritable>(w.client_events);
+  ASSERT_EQ(writable.size(), writable_before + 1);
+  EXPECT_EQ(writable.back().channel, client_ch);
+  EXPECT_GT(w.client->send_window(client_ch), 0u);
+}
+
+}  // namespace
+}  // namespace hashi::test
