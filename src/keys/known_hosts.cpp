@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <sstream>
 
+#include "crypto/secret.h"
 #include "keys/base64.h"
 #include "keys/file_io.h"
 #include "keys/line_util.h"

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "crypto/secret.h"
 #include "crypto/dh_groups.h"
 #include "crypto/mlkem768.h"
 #include "crypto/sntrup761.h"

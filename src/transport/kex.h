@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/secret.h"
 #include "crypto/hash.h"
 #include "crypto/kem.h"
 #include "crypto/kex_primitives.h"
