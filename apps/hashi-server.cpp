@@ -1,4 +1,5 @@
 // hashi-server: the server program, OpenSSH sshd's twin (same flags, sshd_config syntax).
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -8,9 +9,11 @@
 #include <asio.hpp>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "config/config_text.h"
 #include "config/server_config.h"
 #include "keys/key.h"
 #include "net/tcp.h"
@@ -31,6 +34,8 @@ struct Args {
   int debug = 0;            // -d (repeatable): one connection, no fork, debug logs
   bool test_only = false;   // -t
   bool dump = false;        // -T
+  std::string log_file;     // -E
+  std::vector<std::string> refused;  // flags given that hashi-server does not implement
 };
 
 [[noreturn]] void usage() {
@@ -62,7 +67,13 @@ Args parse_args(int argc, char** argv) {
         std::exit(0);
       case '4': a.options.push_back("AddressFamily=inet"); break;
       case '6': a.options.push_back("AddressFamily=inet6"); break;
-      case 'E': case 'c': case 'C': case 'G': case 'i': case 'r': case 'u': break;
+      case 'E': a.log_file = optarg; break;
+      case 'r': break;  // "do not re-execute per connection": hashi-server never does
+      case 'c': a.refused.push_back("-c: Unsupported option: no host certificates"); break;
+      case 'C': a.refused.push_back("-C: Unsupported option: no connection specs"); break;
+      case 'G': a.refused.push_back("-G: Unsupported option: use -T"); break;
+      case 'i': a.refused.push_back("-i: Unsupported option: inetd mode is not implemented"); break;
+      case 'u': a.refused.push_back("-u: Unsupported option: utmp is not written"); break;
       default: usage();
     }
   }
@@ -91,10 +102,95 @@ void split_listen(const std::string& s, std::string& host, std::optional<uint16_
 
 std::string peer_ip(const asio::ip::tcp::endpoint& ep) { return net::address_string(ep.address()); }
 
+net::AddressFamily address_family(const std::string& value) {
+  return value == "inet" ? net::AddressFamily::kInet
+         : value == "inet6" ? net::AddressFamily::kInet6
+                            : net::AddressFamily::kAny;
+}
+
+// A binary KRL (ssh-keygen -k) starts with this magic; only plain key lists are implemented.
+constexpr char kKrlMagic[] = "SSHKRL";
+
+// Refuses at start-up a RevokedKeys file (global or in a Match block) that is a KRL: the
+// administrator must learn now, not when every key is refused. Returns false after printing why.
+bool check_revoked_keys_files(const config::ServerOptions& opts) {
+  std::vector<std::pair<std::string, std::string>> files;  // where, path
+  if (!opts.revoked_keys.empty()) files.push_back({"RevokedKeys", opts.revoked_keys});
+  for (const auto& block : opts.match_blocks) {
+    for (const auto& d : block.directives) {
+      if (config::iequals(d.keyword, "RevokedKeys") && !d.args.empty() && d.args[0] != "none") {
+        files.push_back({d.file + ":" + std::to_string(d.line) + ": RevokedKeys", d.args[0]});
+      }
+    }
+  }
+  bool ok = true;
+  for (const auto& [where, path] : files) {
+    char magic[sizeof(kKrlMagic) - 1] = {};
+    std::ifstream in(path, std::ios::binary);
+    if (in.read(magic, sizeof(magic)) && std::memcmp(magic, kKrlMagic, sizeof(magic)) == 0) {
+      std::fprintf(stderr, "%s %s: Unsupported option: KRL files are not implemented; list the "
+                   "revoked public keys one per line\n", where.c_str(), path.c_str());
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+// Signals the accept loop acts on arrive through this pipe (the handler only writes the number).
+int g_signal_pipe[2] = {-1, -1};
+
+void on_signal(int sig) {
+  const int saved_errno = errno;
+  const unsigned char byte = static_cast<unsigned char>(sig);
+  (void)!write(g_signal_pipe[1], &byte, 1);
+  errno = saved_errno;
+}
+
+bool install_signal_pipe() {
+  if (pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return false;
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &sa, nullptr);
+  return true;
+}
+
+// A connection process leaves the listener's signals and pipe behind.
+void drop_signal_pipe() {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
+  close(g_signal_pipe[0]);
+  close(g_signal_pipe[1]);
+}
+
+// Set across a SIGHUP re-exec so that the new image neither detaches again nor changes its PID.
+constexpr char kReexecEnv[] = "HASHI_SERVER_REEXEC";
+
+// SIGHUP: re-execute with the original arguments so the configuration is read again, as sshd.
+[[noreturn]] void restart(char** argv, std::vector<asio::ip::tcp::acceptor>& listeners,
+                          const std::string& pid_file) {
+  server::log_info("Received SIGHUP; restarting.");
+  server::remove_pid_file(pid_file);
+  for (auto& l : listeners) {
+    std::error_code ignored;
+    l.close(ignored);
+  }
+  drop_signal_pipe();
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  setenv(kReexecEnv, "1", 1);
+  execv("/proc/self/exe", argv);
+  server::log_error("RESTART FAILED: execv /proc/self/exe: %s", std::strerror(errno));
+  std::exit(255);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Args args = parse_args(argc, argv);
+  for (const auto& r : args.refused) std::fprintf(stderr, "hashi-server: %s\n", r.c_str());
+  const bool reexecuted = std::getenv(kReexecEnv) != nullptr;
+  unsetenv(kReexecEnv);
   if (args.debug) {
     args.foreground = true;
     args.log_stderr = true;
@@ -102,7 +198,8 @@ int main(int argc, char** argv) {
   std::vector<config::ConfigDiagnostic> diags;
   auto opts = config::parse_server_config(args.config_file, args.options, diags);
   for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.message.c_str());
-  if (!opts) return 255;
+  if (!opts || !args.refused.empty()) return 255;
+  if (!check_revoked_keys_files(*opts)) return 255;
 
   auto level = server::parse_log_level(opts->log_level).value_or(server::LogLevel::kInfo);
   if (args.debug) level = args.debug >= 3 ? server::LogLevel::kDebug3
@@ -110,7 +207,17 @@ int main(int argc, char** argv) {
                                             : server::LogLevel::kDebug1;
   int facility = server::parse_syslog_facility(opts->syslog_facility)
                      .value_or(server::default_syslog_facility());
-  server::log_init("hashi-server", level, args.log_stderr, facility);
+  // -E: append the log to a file instead of syslog, as sshd.
+  if (!args.log_file.empty()) {
+    int fd = open(args.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      std::fprintf(stderr, "Couldn't open logfile %s: %s\n", args.log_file.c_str(),
+                   std::strerror(errno));
+      return 255;
+    }
+    server::log_redirect_stderr_to(fd);
+  }
+  server::log_init("hashi-server", level, args.log_stderr || !args.log_file.empty(), facility);
 
   // Host keys: every HostKey that loads; none at all is fatal, as for sshd.
   transport::TransportConfig tc;
@@ -146,7 +253,7 @@ int main(int argc, char** argv) {
   // Listening sockets.
   std::vector<net::ListenSpec> specs;
   if (opts->listen_addresses.empty()) {
-    specs = net::default_listen_specs(opts->ports, net::AddressFamily::kAny);
+    specs = net::default_listen_specs(opts->ports, address_family(opts->address_family));
   } else {
     for (const auto& la : opts->listen_addresses) {
       std::string host;
@@ -160,7 +267,7 @@ int main(int argc, char** argv) {
     }
   }
   std::string err;
-  auto endpoints = net::resolve_listen(specs, net::AddressFamily::kAny, err);
+  auto endpoints = net::resolve_listen(specs, address_family(opts->address_family), err);
   if (endpoints.empty()) {
     server::log_error("%s", err.empty() ? "no listen address" : err.c_str());
     return 255;
@@ -183,7 +290,7 @@ int main(int argc, char** argv) {
     return 255;
   }
 
-  if (!args.foreground && !server::daemonize(err)) {
+  if (!args.foreground && !reexecuted && !server::daemonize(err)) {
     server::log_error("daemon() failed: %s", err.c_str());
     return 255;
   }
@@ -194,15 +301,32 @@ int main(int argc, char** argv) {
   // Connection processes are reaped by the kernel; each one restores SIGCHLD for its sessions.
   signal(SIGCHLD, SIG_IGN);
 
+  if (!install_signal_pipe()) {
+    server::log_error("pipe: %s", std::strerror(errno));
+    return 255;
+  }
   std::vector<pollfd> fds;
   for (auto& l : listeners) fds.push_back({l.native_handle(), POLLIN, 0});
-  while (true) {
+  fds.push_back({g_signal_pipe[0], POLLIN, 0});
+  int exit_status = 0;
+  bool running = true;
+  while (running) {
     int rc = poll(fds.data(), nfds_t(fds.size()), -1);
     if (rc < 0) {
       if (errno == EINTR) continue;
       break;
     }
-    for (size_t i = 0; i < fds.size(); ++i) {
+    if (fds.back().revents & POLLIN) {
+      unsigned char sig = 0;
+      while (read(g_signal_pipe[0], &sig, 1) == 1) {
+        if (sig == SIGHUP) restart(argv, listeners, opts->pid_file);
+        server::log_info("Received signal %d; terminating.", int(sig));
+        exit_status = sig == SIGTERM ? 0 : 255;
+        running = false;
+      }
+      if (!running) break;
+    }
+    for (size_t i = 0; i < listeners.size(); ++i) {
       if (!(fds[i].revents & POLLIN)) continue;
       std::error_code ec;
       asio::ip::tcp::socket sock = listeners[i].accept(ec);
@@ -215,6 +339,7 @@ int main(int argc, char** argv) {
         server::log_info("Connection from %s port %u on %s port %u", peer.remote_ip.c_str(),
                          peer.remote_port, peer.local_ip.c_str(), peer.local_port);
         signal(SIGCHLD, SIG_DFL);
+        drop_signal_pipe();
         int fd = sock.release();
         server::serve_connection(fd, peer, *opts, tc);
         close(fd);
@@ -224,6 +349,7 @@ int main(int argc, char** argv) {
       pid_t pid = fork();
       if (pid == 0) {
         signal(SIGCHLD, SIG_DFL);
+        drop_signal_pipe();
         for (auto& l : listeners) {
           std::error_code ignored;
           l.close(ignored);
@@ -239,6 +365,10 @@ int main(int argc, char** argv) {
       // The parent's copy of the socket closes as `sock` goes out of scope.
     }
   }
+  for (auto& l : listeners) {
+    std::error_code ignored;
+    l.close(ignored);
+  }
   server::remove_pid_file(opts->pid_file);
-  return 0;
+  return exit_status;
 }

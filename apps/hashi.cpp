@@ -35,9 +35,11 @@ struct Args {
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
-               "usage: hashi [-46AaCfGgKkMNnqsTtVvXxYy] [-c cipher_spec] [-E log_file]\n"
-               "             [-F configfile] [-i identity_file] [-l login_name] [-m mac_spec]\n"
-               "             [-o option] [-p port] destination [command [argument ...]]\n");
+               "usage: hashi [-2aknNqTVvx] [-c cipher_spec] [-e escape_char] [-F configfile]\n"
+               "             [-i identity_file] [-l login_name] [-m mac_spec] [-o option]\n"
+               "             [-P tag] [-p port] destination [command [argument ...]]\n"
+               "(-4 -6 -A -B -b -C -D -E -f -G -g -I -J -K -L -M -O -Q -R -S -s -t -W -w -X -Y -y\n"
+               " are refused: see docs/usage.md)\n");
   std::exit(255);
 }
 
@@ -53,6 +55,65 @@ int log_level_from(const config::ClientOptions& o, const Args& a) {
   return 0;
 }
 
+// Flags hashi does not implement: refused before any connection, rather than connecting some
+// other way than asked. (-J, -S, -I, -b, -B and -P map onto keywords and are decided there, so
+// "-J none" is accepted as ssh accepts it.)
+struct RefusedFlag {
+  char letter;
+  const char* what;
+};
+constexpr RefusedFlag kRefusedFlags[] = {
+    {'1', "SSH protocol 1"},
+    {'4', "forcing IPv4 (AddressFamily)"},
+    {'6', "forcing IPv6 (AddressFamily)"},
+    {'A', "agent forwarding"},
+    {'C', "compression"},
+    {'D', "dynamic port forwarding"},
+    {'E', "a log file"},
+    {'f', "going to the background"},
+    {'G', "printing the configuration"},
+    {'g', "gateway ports"},
+    {'K', "GSSAPI authentication"},
+    {'L', "local port forwarding"},
+    {'M', "connection sharing (ControlMaster)"},
+    {'O', "control commands (ControlMaster)"},
+    {'Q', "querying algorithms"},
+    {'R', "remote port forwarding"},
+    {'s', "subsystems"},
+    {'t', "a terminal (pty)"},
+    {'W', "stdio forwarding"},
+    {'w', "tunnel device forwarding"},
+    {'X', "X11 forwarding"},
+    {'Y', "X11 forwarding"},
+    {'y', "logging to syslog"},
+};
+
+[[noreturn]] void refuse_flag(char letter, const char* what) {
+  std::fprintf(stderr, "hashi: -%c: %s is not implemented\n", letter, what);
+  std::exit(255);
+}
+
+void refuse_if_unimplemented(int opt) {
+  for (const auto& r : kRefusedFlags) {
+    if (r.letter == opt) refuse_flag(r.letter, r.what);
+  }
+}
+
+// Flags that give a keyword's value; the keyword table then applies or refuses it, so that
+// "-J none" is accepted as "ProxyJump none" is.
+constexpr std::pair<char, const char*> kFlagKeywords[] = {
+    {'l', "User"},          {'i', "IdentityFile"}, {'c', "Ciphers"},        {'m', "MACs"},
+    {'J', "ProxyJump"},     {'S', "ControlPath"},  {'I', "PKCS11Provider"}, {'b', "BindAddress"},
+    {'B', "BindInterface"}, {'P', "Tag"},
+};
+
+const char* flag_keyword(int opt) {
+  for (const auto& [letter, keyword] : kFlagKeywords) {
+    if (letter == opt) return keyword;
+  }
+  return nullptr;
+}
+
 Args parse_args(int argc, char** argv) {
   Args a;
   // The same option letters as OpenSSH's ssh, so scripts pass through unchanged.
@@ -60,27 +121,44 @@ Args parse_args(int argc, char** argv) {
   int opt;
   opterr = 0;
   while ((opt = getopt(argc, argv, optstring)) != -1) {
+    refuse_if_unimplemented(opt);
+    if (const char* keyword = flag_keyword(opt)) {
+      a.options.push_back(std::string(keyword) + "=" + optarg);
+      continue;
+    }
     switch (opt) {
-      case 'p': a.options.push_back(std::string("Port=") + optarg); break;
-      case 'l': a.options.push_back(std::string("User=") + optarg); break;
-      case 'i': a.options.push_back(std::string("IdentityFile=") + optarg); break;
-      case 'c': a.options.push_back(std::string("Ciphers=") + optarg); break;
-      case 'm': a.options.push_back(std::string("MACs=") + optarg); break;
-      case 'o': a.options.push_back(optarg); break;
+      case 'p':
+        if (!config::parse_uint(optarg, 1, 65535)) {
+          std::fprintf(stderr, "hashi: Bad port '%s'\n", optarg);
+          std::exit(255);
+        }
+        a.options.push_back(std::string("Port=") + optarg);
+        break;
+      case 'o':
+        a.options.push_back(optarg);
+        break;
       case 'F': a.config_file = optarg; break;
       case 'v': ++a.verbose; break;
       case 'q': a.quiet = true; break;
       case 'N': a.no_command = true; break;
       case 'n': a.stdin_null = true; break;
-      case 'T': a.options.push_back("RequestTTY=no"); break;
-      case 't': a.options.push_back("RequestTTY=yes"); break;
-      case 'J': a.options.push_back(std::string("ProxyJump=") + optarg); break;
-      case 'E': break;  // log file: diagnostics go to stderr for now
+      case 'T':
+        a.options.push_back("RequestTTY=no");
+        break;
       case 'V':
         std::fprintf(stderr, "hashi 0.1, %s\n", OpenSSL_version(OPENSSL_VERSION));
         std::exit(0);
-      case '?': usage();
-      default: break;  // accepted for compatibility
+      // -2 (protocol 2), -a and -x (no agent or X11 forwarding), -k (no GSSAPI delegation) ask
+      // for what hashi does anyway. -e sets the escape character, which only acts on a terminal,
+      // and hashi has none.
+      case '2':
+      case 'a':
+      case 'x':
+      case 'k':
+      case 'e':
+        break;
+      default:
+        usage();  // '?': an unknown letter or a missing argument
     }
   }
   if (optind >= argc) usage();
@@ -96,36 +174,129 @@ Args parse_args(int argc, char** argv) {
   return a;
 }
 
-// Splits user@host (the last '@' separates, as ssh) and ssh://user@host:port URIs.
-void split_destination(const std::string& dest, std::string& user, std::string& host,
-                       std::optional<uint16_t>& port) {
+struct Destination {
+  std::string user;  // empty: none given
+  std::string host;
+  std::optional<uint16_t> port;
+};
+
+// Splits user@host (the last '@' separates, as ssh) and ssh://[user@]host[:port] URIs (a
+// bracketed IPv6 address keeps its colons). Returns nullopt and sets `error` on an empty user or
+// host or a port that is not a number in 1-65535.
+std::optional<Destination> parse_destination(const std::string& dest, std::string& error) {
+  Destination out;
   std::string d = dest;
-  if (d.rfind("ssh://", 0) == 0) {
-    d = d.substr(6);
-    auto colon = d.rfind(':');
-    if (colon != std::string::npos && d.find(']') == std::string::npos) {
-      port = uint16_t(std::stoi(d.substr(colon + 1)));
-      d = d.substr(0, colon);
-    }
-  }
+  const bool uri = d.rfind("ssh://", 0) == 0;
+  if (uri) d = d.substr(6);
+  if (uri && !d.empty() && d.back() == '/') d.pop_back();  // ssh://host/ as ssh accepts
   auto at = d.rfind('@');
   if (at != std::string::npos) {
-    user = d.substr(0, at);
-    host = d.substr(at + 1);
-  } else {
-    host = d;
+    out.user = d.substr(0, at);
+    d = d.substr(at + 1);
+    if (out.user.empty()) {
+      error = "empty user name in destination '" + dest + "'";
+      return std::nullopt;
+    }
   }
+  if (uri) {
+    auto close = d.rfind(']');
+    auto colon = d.rfind(':');
+    if (colon != std::string::npos && (close == std::string::npos || colon > close)) {
+      auto port = config::parse_uint(d.substr(colon + 1), 1, 65535);
+      if (!port) {
+        error = "bad port '" + d.substr(colon + 1) + "' in destination '" + dest + "'";
+        return std::nullopt;
+      }
+      out.port = uint16_t(*port);
+      d = d.substr(0, colon);
+    }
+    if (d.size() >= 2 && d.front() == '[' && d.back() == ']') d = d.substr(1, d.size() - 2);
+  }
+  if (d.empty()) {
+    error = "empty host name in destination '" + dest + "'";
+    return std::nullopt;
+  }
+  out.host = d;
+  return out;
+}
+
+// SetEnv NAME=VALUE items, then the SendEnv patterns matched against our environment (a pattern
+// starting with '-' removes the ones before it that it matches, as ssh_config(5) says).
+std::vector<std::pair<std::string, std::string>> session_env(const config::ClientOptions& o) {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const auto& item : o.set_env) {
+    auto eq = item.find('=');
+    if (eq != std::string::npos && eq > 0)
+      env.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+  std::vector<std::string> patterns;
+  for (const auto& p : o.send_env) {
+    if (!p.empty() && p[0] == '-') {
+      std::erase_if(patterns, [&](const std::string& q) {
+        return config::match_pattern(q, std::string_view(p).substr(1));
+      });
+    } else {
+      patterns.push_back(p);
+    }
+  }
+  for (char** e = environ; !patterns.empty() && *e != nullptr; ++e) {
+    std::string_view var(*e);
+    auto eq = var.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string name(var.substr(0, eq));
+    for (const auto& p : patterns) {
+      if (config::match_pattern(name, p)) {
+        env.emplace_back(name, std::string(var.substr(eq + 1)));
+        break;
+      }
+    }
+  }
+  return env;
+}
+
+// What the session runs: the command line's command, else RemoteCommand (tokens expanded), else
+// the shell; no session at all with -N or SessionType none. Returns false, with the message ssh
+// prints, when both a command and RemoteCommand are given.
+bool session_command(const Args& args, const config::ClientOptions& o,
+                     const config::TokenValues& tokens, int level,
+                     client::ClientConnectionConfig& cc) {
+  if (args.no_command || o.session_type == "none") {
+    cc.no_session = true;
+    return true;
+  }
+  const bool remote = o.remote_command && *o.remote_command != "none";
+  if (args.command && remote) {
+    std::fprintf(stderr, "Cannot execute command-line and remote command.\n");
+    return false;
+  }
+  if (args.command) {
+    cc.command = args.command;
+  } else if (remote) {
+    cc.command = config::expand_tokens(*o.remote_command, tokens);
+  }
+  // RequestTTY auto would give an interactive shell a terminal; hashi has none, so say so
+  // rather than leave the user wondering why there is no prompt.
+  if (!cc.command && o.request_tty == "auto" && level >= 0 && isatty(STDIN_FILENO)) {
+    std::fprintf(stderr,
+                 "Pseudo-terminal will not be allocated because hashi does not implement "
+                 "terminals.\n");
+  }
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Args args = parse_args(argc, argv);
-  std::string dest_user, host;
-  std::optional<uint16_t> dest_port;
-  split_destination(args.destination, dest_user, host, dest_port);
-  if (!dest_user.empty()) args.options.insert(args.options.begin(), "User=" + dest_user);
-  if (dest_port) args.options.push_back("Port=" + std::to_string(*dest_port));
+  std::string dest_error;
+  auto dest = parse_destination(args.destination, dest_error);
+  if (!dest) {
+    std::fprintf(stderr, "hashi: %s\n", dest_error.c_str());
+    return 255;
+  }
+  const std::string host = dest->host;
+  if (!dest->user.empty()) args.options.insert(args.options.begin(), "User=" + dest->user);
+  if (dest->port) args.options.push_back("Port=" + std::to_string(*dest->port));
 
   struct passwd* pw = getpwuid(getuid());
   std::string home = pw ? pw->pw_dir : (getenv("HOME") ? getenv("HOME") : "/");
@@ -153,14 +324,14 @@ int main(int argc, char** argv) {
   tokens.remote_user = opts->user.value_or(local_user);
   tokens.local_user = local_user;
   tokens.home_dir = home;
-  tokens.host_key_alias = host;
+  tokens.host_key_alias = opts->host_key_alias.value_or(host);
   std::string hostname = tokens.remote_host;
   uint16_t port = tokens.port;
 
   client::ClientConnectionConfig cc;
   cc.user = tokens.remote_user;
-  cc.command = args.command;
-  if (args.no_command) cc.command.reset();
+  if (!session_command(args, *opts, tokens, level, cc)) return 255;
+  cc.env = session_env(*opts);
   auto list = [&](const std::optional<std::string>& v, config::AlgorithmKind kind) {
     return v ? wire::split_names(*v) : config::default_algorithms(kind);
   };
@@ -195,6 +366,7 @@ int main(int argc, char** argv) {
   client::HostTrust trust;
   trust.host = host;
   trust.port = port;
+  if (opts->host_key_alias) trust.alias = *opts->host_key_alias;
   trust.strict = opts->strict_host_key_checking.value_or("ask");
   trust.batch_mode = opts->batch_mode.value_or("no") == "yes";
   for (const auto& f : opts->user_known_hosts_files) {
@@ -240,6 +412,7 @@ int main(int argc, char** argv) {
   }
   int fd = sock.release();
 
+  const bool no_session = cc.no_session;
   client::ClientConnection conn(
       std::move(cc),
       [&](const keys::PublicKey& key) { return trust.check(key, level >= 0); }, debug);
@@ -269,7 +442,7 @@ int main(int argc, char** argv) {
     };
     conn.set_hostkeys_hooks(std::move(hooks));
   }
-  bool read_stdin = !args.stdin_null && !args.no_command;
+  bool read_stdin = !args.stdin_null && !no_session && opts->stdin_null != "yes";
   client::DriverResult r = client::run_client(fd, conn, read_stdin);
   close(fd);
   if (!r.error.empty() && level >= 0) std::fprintf(stderr, "%s\n", r.error.c_str());

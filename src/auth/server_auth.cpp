@@ -190,7 +190,8 @@ ServerAuthStatus ServerAuth::on_publickey(ByteView method_specific, ServerAuthSt
 
 ServerAuthStatus ServerAuth::fail(ServerAuthStatus status, bool counts) {
   if (counts) ++failures_;
-  if (failures_ >= limits_.max_auth_tries) {
+  // MaxAuthTries may come from a Match block, known once the user is.
+  if (failures_ >= authenticator_.max_auth_tries().value_or(limits_.max_auth_tries)) {
     AuthEvent e;
     e.kind = AuthEvent::Kind::kMaxTriesExceeded;
     e.user = user_;

@@ -38,6 +38,9 @@ class Authenticator {
   // Called for unknown users too (so that both cost the same); the answer is then ignored.
   virtual std::optional<keys::KeyOptions> authorize_key(std::string_view user,
                                                         const keys::PublicKey& key) = 0;
+  // The MaxAuthTries in force for this connection's user (a Match block may set it), or nullopt
+  // for ServerAuthLimits::max_auth_tries. Asked after user_exists.
+  virtual std::optional<uint32_t> max_auth_tries() const { return std::nullopt; }
 };
 
 // Something worth a log line.

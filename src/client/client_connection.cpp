@@ -62,7 +62,11 @@ transport::Status ClientConnection::on_message(ByteView payload) {
     if (r.kind == Kind::kSuccess) {
       authenticated_ = true;
       on_debug(1, "Authentication succeeded (publickey).");
-      channel_ = mux_->open_session();
+      if (config_.no_session) {
+        on_debug(1, "No session requested (-N): waiting for the connection to end.");
+      } else {
+        channel_ = mux_->open_session();
+      }
     }
     return transport::Status::ok();
   }
@@ -241,6 +245,12 @@ void ClientConnection::on_global_reply(bool success, ByteView data) {
     finish_after_prove_ = false;
     finish("");
   }
+}
+
+void ClientConnection::close_by_user() {
+  if (finished_) return;
+  exit_status_ = 0;
+  finish("");
 }
 
 void ClientConnection::finish(const std::string& error) {

@@ -1,6 +1,6 @@
 // ClientConnection: one client connection as a sans-I/O core — transport, user authentication and
-// one session channel running a command (or a shell), wired together. The driver moves bytes
-// between it and the socket, stdin, stdout and stderr.
+// one session channel running a command (or a shell), or no channel at all (-N), wired together.
+// The driver moves bytes between it and the socket, stdin, stdout and stderr.
 #pragma once
 
 #include <functional>
@@ -22,6 +22,9 @@ struct ClientConnectionConfig {
   std::string user;
   std::vector<std::shared_ptr<const keys::PrivateKey>> identities;
   std::optional<std::string> command;  // nullopt: the user's shell
+  // -N (SessionType none): authenticate, open no channel, stay until the server or the user
+  // ends the connection.
+  bool no_session = false;
   std::vector<std::pair<std::string, std::string>> env;
 };
 
@@ -67,6 +70,11 @@ class ClientConnection final : public transport::TransportListener,
   // The driver wrote `n` bytes of stdout/stderr: return them to the channel window.
   void drained_stdout(size_t n);
   void drained_stderr(size_t n);
+
+  // Whether a session channel is (to be) opened; false with -N.
+  bool has_session() const { return !config_.no_session; }
+  // The user asked to leave (-N: SIGINT/SIGTERM): disconnects; exit_status() becomes 0.
+  void close_by_user();
 
   // The session channel closed (or never opened) and the connection can end.
   bool finished() const { return finished_; }

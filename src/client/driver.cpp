@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace hashi::client {
 
@@ -32,10 +34,58 @@ class NonBlocking {
   int flags_;
 };
 
-int poll_timeout_ms(TimePoint deadline) {
-  if (deadline == TimePoint::max()) return -1;
+// The signal that asked a -N connection to end. A signal handler can only reach a global; this
+// one is written by the handler and read by the one driver loop that installed it.
+volatile sig_atomic_t g_stop_signal = 0;
+
+void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+// With -N no remote command ends the connection, so SIGINT and SIGTERM end it, cleanly (a
+// DISCONNECT, exit status 0). They are blocked except inside ppoll, so one arriving between the
+// check and the wait still wakes the wait.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop, &saved_mask_);
+    wait_mask_ = saved_mask_;
+    sigdelset(&wait_mask_, SIGINT);
+    sigdelset(&wait_mask_, SIGTERM);
+    struct sigaction sa = {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &saved_int_);
+    sigaction(SIGTERM, &sa, &saved_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &saved_int_, nullptr);
+    sigaction(SIGTERM, &saved_term_, nullptr);
+    sigprocmask(SIG_SETMASK, &saved_mask_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+  const sigset_t* wait_mask() const { return &wait_mask_; }
+  bool requested() const { return g_stop_signal != 0; }
+
+ private:
+  sigset_t saved_mask_, wait_mask_;
+  struct sigaction saved_int_ = {};
+  struct sigaction saved_term_ = {};
+};
+
+// The time left until `deadline` for ppoll; nullptr (no limit) for TimePoint::max().
+const timespec* poll_timeout(TimePoint deadline, timespec& out) {
+  if (deadline == TimePoint::max()) return nullptr;
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return int(std::clamp<int64_t>(left.count() + 1, 0, 60 * 60 * 1000));
+  int64_t ms = std::clamp<int64_t>(left.count() + 1, 0, 60 * 60 * 1000);
+  out.tv_sec = time_t(ms / 1000);
+  out.tv_nsec = long(ms % 1000) * 1000000;
+  return &out;
 }
 
 // Writes what the queue holds; false on a write error other than "would block".
@@ -63,10 +113,13 @@ DriverResult run_client(int sock, ClientConnection& conn, bool read_stdin) {
   Bytes stdin_buf;
   size_t stdin_head = 0;
   DriverResult result;
+  std::optional<StopSignals> stop;
+  if (!conn.has_session()) stop.emplace();
   conn.start(Clock::now());
 
   while (true) {
     transport::Transport& t = conn.transport();
+    if (stop && stop->requested()) conn.close_by_user();
     if (!stdin_open && stdin_head == stdin_buf.size()) conn.stdin_eof();
     // Push buffered stdin into the channel as its window allows.
     if (stdin_head < stdin_buf.size() && conn.wants_stdin()) {
@@ -109,7 +162,9 @@ DriverResult run_client(int sock, ClientConnection& conn, bool read_stdin) {
       fds[n++] = {STDERR_FILENO, POLLOUT, 0};
     }
     if (n == 0) break;
-    int rc = poll(fds, nfds_t(n), poll_timeout_ms(t.next_deadline()));
+    timespec wait{};
+    int rc = ppoll(fds, nfds_t(n), poll_timeout(t.next_deadline(), wait),
+                   stop ? stop->wait_mask() : nullptr);
     if (rc < 0 && errno != EINTR) {
       result.error = "poll failed";
       break;

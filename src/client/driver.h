@@ -15,7 +15,9 @@ struct DriverResult {
 
 // Runs `conn` over the connected socket until the session ends. Reads stdin (fd 0) for the
 // channel unless `read_stdin` is false (then the channel gets EOF at once), writes the channel's
-// data to fds 1 and 2. The socket is not closed.
+// data to fds 1 and 2. Without a session (-N) it runs until the server closes the connection
+// (exit code 255) or SIGINT/SIGTERM arrives (a clean DISCONNECT, exit code 0). The socket is not
+// closed.
 DriverResult run_client(int sock, ClientConnection& conn, bool read_stdin);
 
 }  // namespace hashi::client

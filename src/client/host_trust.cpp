@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include "config/config_text.h"
+
 namespace hashi::client {
 
 namespace {
@@ -158,6 +160,10 @@ std::optional<bool> parse_confirmation(const std::string& answer, const std::str
   return std::nullopt;
 }
 
+std::string HostTrust::name() const {
+  return alias.empty() ? keys::known_host_name(host, port) : config::to_lower(alias);
+}
+
 transport::Status HostTrust::check(const keys::PublicKey& key, bool verbose) {
   untrusted = false;
   std::vector<std::string> files = user_files;
@@ -245,7 +251,7 @@ transport::Status HostTrust::check(const keys::PublicKey& key, bool verbose) {
   if (user_files.empty()) return transport::Status::ok();
   const std::string& file = user_files.front();
   if (file == default_user_file) make_parent_dir(file);
-  if (keys::append_known_host(file, host, port, key, hash_new_entries)) {
+  if (keys::append_known_host_name(file, host_name, key, hash_new_entries)) {
     if (verbose) {
       std::fprintf(stderr, "Warning: Permanently added '%s' (%s) to the list of known hosts.\n",
                    host_name.c_str(), type.c_str());

@@ -47,7 +47,10 @@ std::optional<std::string> ask_tty(const std::string& prompt);
 std::optional<bool> parse_confirmation(const std::string& answer, const std::string& fingerprint);
 
 struct HostTrust {
-  std::string host;     // the name the user gave (or HostKeyAlias), as looked up in known_hosts
+  std::string host;  // the name the user gave
+  // HostKeyAlias: when set, the known_hosts name instead of host and port, used as written
+  // (lower-cased), with no [host]:port brackets, as OpenSSH's get_hostfile_hostname_ipaddr.
+  std::string alias;
   std::string address;  // the numeric address connected to, for the prompt; empty: host
   uint16_t port = 22;
   std::string strict = "ask";  // yes | no | ask | accept-new (ssh_config StrictHostKeyChecking)
@@ -68,8 +71,9 @@ struct HostTrust {
   // message is "Host key verification failed.".
   transport::Status check(const keys::PublicKey& key, bool verbose);
 
-  // The known_hosts name of the host: "host" for port 22, else "[host]:port", lower-case.
-  std::string name() const { return keys::known_host_name(host, port); }
+  // The known_hosts name of the host: the alias if any, else "host" for port 22 or
+  // "[host]:port"; lower-case.
+  std::string name() const;
 };
 
 // The name a known_hosts entry uses: "host" for port 22, "[host]:port" otherwise.

@@ -95,8 +95,10 @@ class ClientConfig {
   // quoted arguments.
   //
   // Returns nullopt and sets `error` on the first error, e.g. "file:line: Bad configuration
-  // option: foo". A keyword OpenSSH knows that hashi does not implement is accepted and ignored,
-  // with "file:line: Unsupported option \"foo\"" appended to `warnings` (if given; the client
+  // option: foo". A refused keyword (see client_keywords) that would take effect with a value
+  // other than a harmless one is an error: "file:line: Unsupported option \"proxyjump\": not
+  // implemented by hashi". A keyword accepted with no effect that OpenSSH implements and hashi
+  // does not adds "file:line: Unsupported option \"foo\"" to `warnings` (if given; the client
   // prints them at -v). Never throws on bad input.
   static std::optional<ClientOptions> resolve(const std::string& host,
                                               const std::vector<std::string>& cli_options,
@@ -124,6 +126,22 @@ class ClientConfig {
                                                    std::string& error,
                                                    std::vector<std::string>* warnings = nullptr);
 };
+
+// What hashi does with an ssh_config keyword.
+enum class KeywordSupport {
+  kApplied,  // the value is used
+  kIgnored,  // accepted with no effect: already true of hashi, or tunes a feature it lacks
+  kRefused,  // resolve fails with "file:line: Unsupported option ..." unless the value is harmless
+};
+
+struct ClientKeywordInfo {
+  std::string_view name;  // lower-case
+  KeywordSupport support;
+  std::string_view harmless;  // kRefused: the accepted values ("none", "no|false"), else empty
+};
+
+// client_keywords lists every keyword the parser knows with its support, for tests and docs.
+std::vector<ClientKeywordInfo> client_keywords();
 
 // is_known_client_keyword reports whether OpenSSH's ssh knows `keyword` (case-insensitive), whether
 // or not hashi implements it.

@@ -1,5 +1,6 @@
 #include "config/config_text.h"
 
+#include <arpa/inet.h>
 #include <glob.h>
 #include <sys/stat.h>
 
@@ -144,6 +145,72 @@ bool match_pattern(std::string_view s, std::string_view pattern) {
   }
   return pi == pattern.size();
 }
+
+namespace {
+
+bool parse_ip(std::string_view text, unsigned char out[16], int& family) {
+  std::string s(text);
+  if (inet_pton(AF_INET, s.c_str(), out) == 1) {
+    family = AF_INET;
+    return true;
+  }
+  if (inet_pton(AF_INET6, s.c_str(), out) == 1) {
+    family = AF_INET6;
+    return true;
+  }
+  return false;
+}
+
+// One address pattern: "a.b.c.d/len" (CIDR) or a wildcard pattern.
+bool address_matches(std::string_view address, std::string_view pattern) {
+  size_t slash = pattern.find('/');
+  if (slash == std::string_view::npos) {
+    return match_pattern(address, pattern);
+  }
+  unsigned char net[16] = {}, addr[16] = {};
+  int net_family = 0, addr_family = 0;
+  auto bits = parse_uint(pattern.substr(slash + 1), 0, 128);
+  if (!bits || !parse_ip(pattern.substr(0, slash), net, net_family) ||
+      !parse_ip(address, addr, addr_family) || net_family != addr_family ||
+      (net_family == AF_INET && *bits > 32)) {
+    return false;
+  }
+  for (uint64_t i = 0; i < *bits; ++i) {
+    unsigned char mask = static_cast<unsigned char>(0x80 >> (i % 8));
+    if ((net[i / 8] & mask) != (addr[i / 8] & mask)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int match_address_list(std::string_view address, std::string_view list) {
+  bool positive = false;
+  size_t start = 0;
+  while (true) {
+    size_t comma = list.find(',', start);
+    std::string_view item =
+        list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    bool negated = !item.empty() && item[0] == '!';
+    if (negated) {
+      item.remove_prefix(1);
+    }
+    if (address_matches(address, item)) {
+      if (negated) {
+        return -1;
+      }
+      positive = true;
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  return positive ? 1 : 0;
+}
+
 
 int match_pattern_list(std::string_view s, std::string_view pattern_list, bool lowercase) {
   std::string lowered;

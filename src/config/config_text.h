@@ -55,6 +55,11 @@ bool match_pattern(std::string_view s, std::string_view pattern);
 // names), as OpenSSH's match_hostname.
 int match_pattern_list(std::string_view s, std::string_view pattern_list, bool lowercase);
 
+// match_address_list matches an IP address against a comma-separated list of address patterns
+// (wildcards or CIDR blocks such as 10.0.0.0/8 and 2001:db8::/32), each optionally negated with
+// '!', as OpenSSH's addr_match_list: 1 positive match, -1 a negated pattern matched, 0 none.
+int match_address_list(std::string_view address, std::string_view list);
+
 // parse_yes_no: "yes"/"true" -> true, "no"/"false" -> false (case-insensitive), else nullopt.
 std::optional<bool> parse_yes_no(std::string_view s);
 

@@ -19,23 +19,26 @@ enum class Kind {
   kTime,     // seconds into an unsigned
   kString,   // one argument
   kChoice,   // one of `choices` ("a|b=canon")
-  kArgs,     // all arguments joined by spaces, into a string
   kRest,     // raw rest of line (ForceCommand, commands)
   kList,     // every argument accumulates (AllowUsers, AcceptEnv, HostKey...)
   kListFirst,  // all arguments, first line wins (AuthorizedKeysFile)
+  kListenAddress,
   kAlgorithms,
+  kPubkeyAlgorithms,
   kRekey,
   kPort,
   kSubsystem,
+  kFixed,  // applied with its one value (`only`): any other value is refused; stores nothing
   kMatch,
   kInclude,
   kIgnore,
   kDeprecated,
-  kUnsupported,
+  kUnsupported,  // refused wherever it appears
 };
 
-// Where a keyword may appear (servconf.c SSHCFG_*).
-enum Scope : unsigned { kGlobal = 1, kInMatch = 2, kAll = 3 };
+// Where a keyword may appear (servconf.c SSHCFG_*). kGlobalHere: sshd allows it in Match, but
+// hashi applies it only process-wide, so inside Match it is refused.
+enum Scope : unsigned { kGlobal = 1, kInMatch = 2, kAll = 3, kGlobalHere = 4 | kGlobal };
 
 struct Keyword {
   const char* name;
@@ -47,6 +50,8 @@ struct Keyword {
   std::vector<std::string> S::*v = nullptr;
   const char* choices = nullptr;
   AlgorithmKind algorithms = AlgorithmKind::kKex;
+  const char* only = nullptr;  // kFixed: the one value hashi implements
+  bool dump = true;            // printed by -T (aliases are not)
 };
 
 Keyword flag(const char* n, bool S::*m, unsigned scope) { return {n, Kind::kBool, scope, m}; }
@@ -66,155 +71,172 @@ Keyword list(const char* n, std::vector<std::string> S::*m, unsigned scope,
              Kind k = Kind::kList) {
   return {n, k, scope, nullptr, nullptr, nullptr, m};
 }
-Keyword algos(const char* n, std::vector<std::string> S::*m, AlgorithmKind kind) {
-  return {n, Kind::kAlgorithms, kGlobal, nullptr, nullptr, nullptr, m, nullptr, kind};
+Keyword algos(const char* n, std::vector<std::string> S::*m, AlgorithmKind kind,
+              Kind k = Kind::kAlgorithms, unsigned scope = kGlobal) {
+  return {n, k, scope, nullptr, nullptr, nullptr, m, nullptr, kind};
 }
 Keyword other(const char* n, Kind k, unsigned scope = kAll) { return {n, k, scope}; }
+Keyword refused(const char* n, unsigned scope = kAll) {
+  return other(n, Kind::kUnsupported, scope);
+}
+Keyword fixed(const char* n, const char* only, unsigned scope = kAll) {
+  Keyword k = other(n, Kind::kFixed, scope);
+  k.only = only;
+  return k;
+}
+Keyword alias(Keyword k) {
+  k.dump = false;
+  return k;
+}
 
 constexpr const char* kFacilities =
     "DAEMON|USER|AUTH|AUTHPRIV|LOCAL0|LOCAL1|LOCAL2|LOCAL3|LOCAL4|LOCAL5|LOCAL6|LOCAL7";
 
-// OpenSSH 9.x servconf.c keywords; those hashi implements are bound to a field.
+// OpenSSH 10.x servconf.c keywords. Each is applied (bound to a field hashi uses, or kFixed to the
+// one value that is true of hashi), refused, or deprecated as in sshd. Nothing is accepted and
+// ignored: a setting that does not take effect must say so at start-up.
 const std::vector<Keyword>& keywords() {
   static const std::vector<Keyword> table = {
-      flag("usepam", &S::use_pam, kGlobal),
-      other("pamauthenticationviakbdint", Kind::kDeprecated, kGlobal),
+      // Applied.
       other("port", Kind::kPort, kGlobal),
+      list("listenaddress", &S::listen_addresses, kGlobal, Kind::kListenAddress),
+      choice("addressfamily", &S::address_family, kGlobal, "any|inet|inet6"),
       list("hostkey", &S::host_keys, kGlobal),
-      list("hostdsakey", &S::host_keys, kGlobal),
-      str("hostkeyagent", &S::host_key_agent, kGlobal),
+      alias(list("hostdsakey", &S::host_keys, kGlobal)),
       str("pidfile", &S::pid_file, kGlobal),
-      str("modulifile", &S::moduli_file, kGlobal),
-      other("serverkeybits", Kind::kDeprecated, kGlobal),
       time("logingracetime", &S::login_grace_time, kGlobal),
-      other("keyregenerationinterval", Kind::kDeprecated, kGlobal),
       choice("permitrootlogin", &S::permit_root_login, kAll,
              "yes|true=yes|no|false=no|prohibit-password|without-password=prohibit-password|"
              "forced-commands-only"),
       choice("syslogfacility", &S::syslog_facility, kGlobal, kFacilities),
-      choice("loglevel", &S::log_level, kAll,
+      choice("loglevel", &S::log_level, kGlobalHere,
              "QUIET|FATAL|ERROR|INFO|VERBOSE|DEBUG|DEBUG1|DEBUG2|DEBUG3"),
-      other("logverbose", Kind::kUnsupported),
-      other("rhostsauthentication", Kind::kDeprecated, kGlobal),
-      other("rhostsrsaauthentication", Kind::kDeprecated),
-      flag("hostbasedauthentication", &S::hostbased_authentication, kAll),
-      other("hostbasedusesnamefrompacketonly", Kind::kUnsupported),
-      other("hostbasedacceptedalgorithms", Kind::kUnsupported),
-      other("hostbasedacceptedkeytypes", Kind::kUnsupported),
       algos("hostkeyalgorithms", &S::host_key_algorithms, AlgorithmKind::kHostKey),
-      other("rsaauthentication", Kind::kDeprecated),
+      algos("ciphers", &S::ciphers, AlgorithmKind::kCipher),
+      algos("macs", &S::macs, AlgorithmKind::kMac),
+      algos("kexalgorithms", &S::kex, AlgorithmKind::kKex),
+      algos("pubkeyacceptedalgorithms", &S::pubkey_accepted_algorithms, AlgorithmKind::kHostKey,
+            Kind::kPubkeyAlgorithms, kGlobalHere),
+      alias(algos("pubkeyacceptedkeytypes", &S::pubkey_accepted_algorithms,
+                  AlgorithmKind::kHostKey, Kind::kPubkeyAlgorithms, kGlobalHere)),
+      other("rekeylimit", Kind::kRekey, kGlobalHere),
       flag("pubkeyauthentication", &S::pubkey_authentication, kAll),
-      str("pubkeyacceptedalgorithms", &S::pubkey_accepted_algorithms, kAll),
-      str("pubkeyacceptedkeytypes", &S::pubkey_accepted_algorithms, kAll),
-      other("pubkeyauthoptions", Kind::kUnsupported),
-      flag("dsaauthentication", &S::pubkey_authentication, kGlobal),
-      other("kerberosauthentication", Kind::kUnsupported),
-      other("kerberosorlocalpasswd", Kind::kUnsupported, kGlobal),
-      other("kerberosticketcleanup", Kind::kUnsupported, kGlobal),
-      other("kerberosgetafstoken", Kind::kUnsupported, kGlobal),
-      other("kerberostgtpassing", Kind::kUnsupported, kGlobal),
-      other("afstokenpassing", Kind::kUnsupported, kGlobal),
-      other("gssapiauthentication", Kind::kUnsupported),
-      other("gssapicleanupcredentials", Kind::kUnsupported, kGlobal),
-      other("gssapistrictacceptorcheck", Kind::kUnsupported, kGlobal),
-      flag("passwordauthentication", &S::password_authentication, kAll),
-      flag("kbdinteractiveauthentication", &S::kbd_interactive_authentication, kAll),
-      flag("challengeresponseauthentication", &S::kbd_interactive_authentication, kAll),
-      flag("skeyauthentication", &S::kbd_interactive_authentication, kAll),
-      other("checkmail", Kind::kDeprecated, kGlobal),
-      list("listenaddress", &S::listen_addresses, kGlobal, Kind::kArgs),
-      choice("addressfamily", &S::address_family, kGlobal, "any|inet|inet6"),
-      flag("printmotd", &S::print_motd, kGlobal),
-      flag("printlastlog", &S::print_last_log, kGlobal),
-      flag("ignorerhosts", &S::ignore_rhosts, kAll),
-      other("ignoreuserknownhosts", Kind::kUnsupported, kGlobal),
-      flag("x11forwarding", &S::x11_forwarding, kAll),
-      uint("x11displayoffset", &S::x11_display_offset, kAll),
-      flag("x11uselocalhost", &S::x11_use_localhost, kAll),
-      str("xauthlocation", &S::xauth_location, kGlobal),
-      flag("strictmodes", &S::strict_modes, kGlobal),
-      flag("permitemptypasswords", &S::permit_empty_passwords, kAll),
-      choice("permituserenvironment", &S::permit_user_environment, kGlobal,
-             "yes|true=yes|no|false=no"),
-      other("uselogin", Kind::kDeprecated, kGlobal),
-      choice("compression", &S::compression, kGlobal, "yes|true=yes|delayed=yes|no|false=no"),
-      other("rekeylimit", Kind::kRekey),
-      flag("tcpkeepalive", &S::tcp_keep_alive, kGlobal),
-      flag("keepalive", &S::tcp_keep_alive, kGlobal),
-      choice("allowtcpforwarding", &S::allow_tcp_forwarding, kAll,
-             "yes|true=yes|all=yes|no|false=no|local|remote"),
-      flag("allowagentforwarding", &S::allow_agent_forwarding, kAll),
+      list("authorizedkeysfile", &S::authorized_keys_files, kAll, Kind::kListFirst),
+      str("revokedkeys", &S::revoked_keys, kAll),
       list("allowusers", &S::allow_users, kAll),
       list("denyusers", &S::deny_users, kAll),
       list("allowgroups", &S::allow_groups, kAll),
       list("denygroups", &S::deny_groups, kAll),
-      algos("ciphers", &S::ciphers, AlgorithmKind::kCipher),
-      algos("macs", &S::macs, AlgorithmKind::kMac),
-      other("protocol", Kind::kIgnore, kGlobal),
-      choice("gatewayports", &S::gateway_ports, kAll,
-             "yes|true=yes|no|false=no|clientspecified"),
-      other("subsystem", Kind::kSubsystem, kGlobal),
-      str("maxstartups", &S::max_startups, kGlobal),
-      str("persourcemaxstartups", &S::per_source_max_startups, kGlobal),
-      other("persourcenetblocksize", Kind::kUnsupported, kGlobal),
       uint("maxauthtries", &S::max_auth_tries, kAll),
       uint("maxsessions", &S::max_sessions, kAll),
-      str("banner", &S::banner, kAll),
-      flag("usedns", &S::use_dns, kGlobal),
-      other("verifyreversemapping", Kind::kDeprecated, kGlobal),
-      other("reversemappingcheck", Kind::kDeprecated, kGlobal),
-      time("clientaliveinterval", &S::client_alive_interval, kAll),
-      uint("clientalivecountmax", &S::client_alive_count_max, kAll),
-      list("authorizedkeysfile", &S::authorized_keys_files, kAll, Kind::kListFirst),
-      other("authorizedkeysfile2", Kind::kDeprecated),
-      other("useprivilegeseparation", Kind::kDeprecated, kGlobal),
+      str("forcecommand", &S::force_command, kAll, Kind::kRest),
+      other("subsystem", Kind::kSubsystem, kGlobal),
       list("acceptenv", &S::accept_env, kAll),
       list("setenv", &S::set_env, kAll),
-      choice("permittunnel", &S::permit_tunnel, kAll,
-             "yes|true=yes|no|false=no|point-to-point|ethernet"),
-      flag("permittty", &S::permit_tty, kAll),
-      flag("permituserrc", &S::permit_user_rc, kAll),
+      choice("permituserenvironment", &S::permit_user_environment, kGlobal,
+             "yes|true=yes|no|false=no"),
       other("match", Kind::kMatch),
-      list("permitopen", &S::permit_open, kAll),
-      list("permitlisten", &S::permit_listen, kAll),
-      str("forcecommand", &S::force_command, kAll, Kind::kRest),
-      str("chrootdirectory", &S::chroot_directory, kAll),
-      list("hostcertificate", &S::host_certificates, kGlobal),
-      str("revokedkeys", &S::revoked_keys, kAll),
-      str("trustedusercakeys", &S::trusted_user_ca_keys, kAll),
-      str("authorizedprincipalsfile", &S::authorized_principals_file, kAll),
-      algos("kexalgorithms", &S::kex, AlgorithmKind::kKex),
       other("include", Kind::kInclude),
-      other("ipqos", Kind::kUnsupported),
-      str("authorizedkeyscommand", &S::authorized_keys_command, kAll, Kind::kRest),
-      str("authorizedkeyscommanduser", &S::authorized_keys_command_user, kAll),
-      other("authorizedprincipalscommand", Kind::kUnsupported),
-      other("authorizedprincipalscommanduser", Kind::kUnsupported),
-      str("versionaddendum", &S::version_addendum, kGlobal, Kind::kRest),
-      str("authenticationmethods", &S::authentication_methods, kAll, Kind::kArgs),
-      other("streamlocalbindmask", Kind::kUnsupported),
-      other("streamlocalbindunlink", Kind::kUnsupported),
-      choice("allowstreamlocalforwarding", &S::allow_stream_local_forwarding, kAll,
-             "yes|true=yes|all=yes|no|false=no|local|remote"),
-      choice("fingerprinthash", &S::fingerprint_hash, kGlobal, "md5|sha256"),
-      flag("disableforwarding", &S::disable_forwarding, kAll),
-      flag("exposeauthinfo", &S::expose_auth_info, kAll),
-      other("rdomain", Kind::kUnsupported),
-      other("casignaturealgorithms", Kind::kUnsupported),
-      other("securitykeyprovider", Kind::kUnsupported, kGlobal),
-      other("requiredrsasize", Kind::kUnsupported),
-      other("channeltimeout", Kind::kUnsupported),           // 9.2
-      other("unusedconnectiontimeout", Kind::kUnsupported),  // 9.2
-      other("sshdsessionpath", Kind::kUnsupported, kGlobal),  // 9.8
-      other("persourcepenalties", Kind::kUnsupported, kGlobal),
-      other("persourcepenaltyexemptlist", Kind::kUnsupported, kGlobal),
-      other("refuseconnection", Kind::kUnsupported),  // 10.0
-      other("sshdauthpath", Kind::kUnsupported, kGlobal),
-      // Debian's patched sshd knows these; a Debian sshd_config must load.
-      other("debianbanner", Kind::kUnsupported, kGlobal),
-      other("gssapikeyexchange", Kind::kUnsupported, kGlobal),
-      other("gssapistorecredentialsonrekey", Kind::kUnsupported, kGlobal),
-      other("gssapikexalgorithms", Kind::kUnsupported, kGlobal),
+      // Applied with the one value that is true of hashi.
+      fixed("usepam", "no", kGlobal),
+      fixed("passwordauthentication", "no"),
+      fixed("kbdinteractiveauthentication", "no"),
+      alias(fixed("challengeresponseauthentication", "no")),
+      alias(fixed("skeyauthentication", "no")),
+      fixed("hostbasedauthentication", "no"),
+      fixed("permitemptypasswords", "no"),
+      fixed("gssapiauthentication", "no"),
+      fixed("kerberosauthentication", "no"),
+      fixed("authenticationmethods", "any"),
+      fixed("ignorerhosts", "yes"),
+      fixed("strictmodes", "no", kGlobal),
+      fixed("printmotd", "no", kGlobal),
+      fixed("printlastlog", "no", kGlobal),
+      fixed("usedns", "no", kGlobal),
+      fixed("compression", "no", kGlobal),
+      fixed("tcpkeepalive", "yes", kGlobal),
+      alias(fixed("keepalive", "yes", kGlobal)),
+      fixed("x11forwarding", "no"),
+      fixed("allowtcpforwarding", "no"),
+      fixed("allowagentforwarding", "no"),
+      fixed("allowstreamlocalforwarding", "no"),
+      fixed("gatewayports", "no"),
+      fixed("disableforwarding", "yes"),
+      fixed("permittunnel", "no"),
+      fixed("permittty", "no"),
+      fixed("permituserrc", "no"),
+      fixed("exposeauthinfo", "no"),
+      fixed("banner", "none"),
+      fixed("chrootdirectory", "none"),
+      fixed("trustedusercakeys", "none"),
+      fixed("authorizedprincipalsfile", "none"),
+      fixed("authorizedkeyscommand", "none"),
+      fixed("versionaddendum", "none", kGlobal),
+      fixed("fingerprinthash", "sha256", kGlobal),
+      // Deprecated or ignored by OpenSSH itself.
+      other("protocol", Kind::kIgnore, kGlobal),
+      other("pamauthenticationviakbdint", Kind::kDeprecated, kGlobal),
+      other("serverkeybits", Kind::kDeprecated, kGlobal),
+      other("keyregenerationinterval", Kind::kDeprecated, kGlobal),
+      other("rhostsauthentication", Kind::kDeprecated, kGlobal),
+      other("rhostsrsaauthentication", Kind::kDeprecated),
+      other("rsaauthentication", Kind::kDeprecated),
+      other("dsaauthentication", Kind::kDeprecated, kGlobal),
+      other("checkmail", Kind::kDeprecated, kGlobal),
+      other("uselogin", Kind::kDeprecated, kGlobal),
+      other("verifyreversemapping", Kind::kDeprecated, kGlobal),
+      other("reversemappingcheck", Kind::kDeprecated, kGlobal),
+      other("authorizedkeysfile2", Kind::kDeprecated),
+      other("useprivilegeseparation", Kind::kDeprecated, kGlobal),
+      // Refused: hashi does not implement them.
+      refused("modulifile", kGlobal),
+      refused("hostkeyagent", kGlobal),
+      refused("hostcertificate", kGlobal),
+      refused("logverbose"),
+      refused("hostbasedusesnamefrompacketonly"),
+      refused("hostbasedacceptedalgorithms"),
+      refused("hostbasedacceptedkeytypes"),
+      refused("pubkeyauthoptions"),
+      refused("kerberosorlocalpasswd", kGlobal),
+      refused("kerberosticketcleanup", kGlobal),
+      refused("kerberosgetafstoken", kGlobal),
+      refused("kerberostgtpassing", kGlobal),
+      refused("afstokenpassing", kGlobal),
+      refused("gssapicleanupcredentials", kGlobal),
+      refused("gssapistrictacceptorcheck", kGlobal),
+      refused("ignoreuserknownhosts", kGlobal),
+      refused("x11displayoffset"),
+      refused("x11uselocalhost"),
+      refused("xauthlocation", kGlobal),
+      refused("maxstartups", kGlobal),
+      refused("persourcemaxstartups", kGlobal),
+      refused("persourcenetblocksize", kGlobal),
+      refused("clientaliveinterval"),
+      refused("clientalivecountmax"),
+      refused("permitopen"),
+      refused("permitlisten"),
+      refused("ipqos"),
+      refused("authorizedkeyscommanduser"),
+      refused("authorizedprincipalscommand"),
+      refused("authorizedprincipalscommanduser"),
+      refused("streamlocalbindmask"),
+      refused("streamlocalbindunlink"),
+      refused("rdomain"),
+      refused("casignaturealgorithms"),
+      refused("securitykeyprovider", kGlobal),
+      refused("requiredrsasize"),
+      refused("channeltimeout"),            // 9.2
+      refused("unusedconnectiontimeout"),   // 9.2
+      refused("sshdsessionpath", kGlobal),  // 9.8
+      refused("persourcepenalties", kGlobal),
+      refused("persourcepenaltyexemptlist", kGlobal),
+      refused("refuseconnection"),  // 10.0
+      refused("sshdauthpath", kGlobal),
+      // Debian's patched sshd knows these; refused like the rest.
+      refused("debianbanner", kGlobal),
+      refused("gssapikeyexchange", kGlobal),
+      refused("gssapistorecredentialsonrekey", kGlobal),
+      refused("gssapikexalgorithms", kGlobal),
   };
   return table;
 }
@@ -264,6 +286,19 @@ std::string join(const std::vector<std::string>& v, const char* sep = " ") {
   return out;
 }
 
+// check_fixed accepts the one value of a kFixed keyword (yes/no synonyms included) and refuses
+// any other, naming the value that is in force.
+std::string check_fixed(const Keyword& kw, const ServerDirective& d) {
+  const std::string value = join(d.args);
+  const auto want = parse_yes_no(kw.only);
+  const bool ok = want ? parse_yes_no(value) == want : iequals(value, kw.only);
+  if (ok) {
+    return {};
+  }
+  return "Unsupported option " + d.keyword + " " + value + ": hashi-server supports only " +
+         d.keyword + " " + kw.only;
+}
+
 // Applies one directive to `o`. `seen` holds the canonical keyword of every single-valued option
 // already set (first wins); in `match_mode`, a list keyword replaces the global list the first
 // time it is seen. Returns an error message, empty on success.
@@ -274,9 +309,9 @@ std::string apply(ServerOptions& o, std::set<const void*>& seen, const Keyword& 
     return "Missing argument.";
   }
   const std::string& arg = args[0];
-  const bool multi = kw.kind == Kind::kArgs || kw.kind == Kind::kRest || kw.kind == Kind::kList ||
-                     kw.kind == Kind::kListFirst || kw.kind == Kind::kRekey ||
-                     kw.kind == Kind::kSubsystem;
+  const bool multi = kw.kind == Kind::kListenAddress || kw.kind == Kind::kRest ||
+                     kw.kind == Kind::kList || kw.kind == Kind::kListFirst ||
+                     kw.kind == Kind::kRekey || kw.kind == Kind::kSubsystem;
   if (!multi && args.size() > 1) {
     return "keyword " + to_lower(d.keyword) + " extra arguments at end of line";
   }
@@ -333,17 +368,19 @@ std::string apply(ServerOptions& o, std::set<const void*>& seen, const Keyword& 
       }
       return {};
     }
-    case Kind::kArgs:
-      if (kw.v != nullptr) {  // ListenAddress: each line one entry ("addr [rdomain x]")
-        if (match_mode && first) {
-          (o.*kw.v).clear();
-        }
-        (o.*kw.v).push_back(join(args));
-      } else if (first) {
-        o.*kw.s = join(args);
+    case Kind::kListenAddress:  // each line one entry ("addr [rdomain x]")
+      if (args.size() > 1) {
+        return "Unsupported option " + d.keyword + " " + join(args) +
+               ": rdomain is not supported";
       }
+      (o.*kw.v).push_back(arg);
       return {};
+    case Kind::kFixed:
+      return check_fixed(kw, d);
     case Kind::kRest:
+      if (iequals(arg, "internal-sftp")) {
+        return "Unsupported option " + d.keyword + " internal-sftp: give the sftp-server path";
+      }
       if (first) {
         o.*kw.s = d.raw_rest;
       }
@@ -367,6 +404,18 @@ std::string apply(ServerOptions& o, std::set<const void*>& seen, const Keyword& 
       if (!v) {
         return "Bad " + std::string(algorithm_keyword(kw.algorithms)) + " spec '" + arg +
                "': " + why;
+      }
+      if (first) {
+        o.*kw.v = std::move(*v);
+      }
+      return {};
+    }
+    case Kind::kPubkeyAlgorithms: {
+      // The signature algorithms hashi verifies are exactly its host-key signature algorithms.
+      std::string why;
+      auto v = apply_algorithm_spec(kw.algorithms, arg, why);
+      if (!v) {
+        return "Bad " + d.keyword + " spec '" + arg + "': " + why;
       }
       if (first) {
         o.*kw.v = std::move(*v);
@@ -399,6 +448,10 @@ std::string apply(ServerOptions& o, std::set<const void*>& seen, const Keyword& 
       if (o.subsystems.count(arg) != 0) {
         return "Subsystem '" + arg + "' already defined.";
       }
+      if (iequals(args[1], "internal-sftp")) {
+        return "Unsupported option Subsystem " + arg +
+               " internal-sftp: give the path of an sftp server program";
+      }
       std::vector<std::string> command(args.begin() + 1, args.end());
       o.subsystems[arg] = join(command);
       return {};
@@ -406,68 +459,6 @@ std::string apply(ServerOptions& o, std::set<const void*>& seen, const Keyword& 
     default:
       return "internal error: unhandled keyword";
   }
-}
-
-bool parse_ip(std::string_view text, unsigned char out[16], int& family) {
-  std::string s(text);
-  if (inet_pton(AF_INET, s.c_str(), out) == 1) {
-    family = AF_INET;
-    return true;
-  }
-  if (inet_pton(AF_INET6, s.c_str(), out) == 1) {
-    family = AF_INET6;
-    return true;
-  }
-  return false;
-}
-
-// One address pattern: "a.b.c.d/len" (CIDR) or a wildcard pattern.
-bool address_matches(const std::string& address, std::string_view pattern) {
-  size_t slash = pattern.find('/');
-  if (slash == std::string_view::npos) {
-    return match_pattern(address, pattern);
-  }
-  unsigned char net[16] = {}, addr[16] = {};
-  int net_family = 0, addr_family = 0;
-  auto bits = parse_uint(pattern.substr(slash + 1), 0, 128);
-  if (!bits || !parse_ip(pattern.substr(0, slash), net, net_family) ||
-      !parse_ip(address, addr, addr_family) || net_family != addr_family ||
-      (net_family == AF_INET && *bits > 32)) {
-    return false;
-  }
-  for (uint64_t i = 0; i < *bits; ++i) {
-    unsigned char mask = static_cast<unsigned char>(0x80 >> (i % 8));
-    if ((net[i / 8] & mask) != (addr[i / 8] & mask)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// addr_match_list: 1 positive, -1 negated match, 0 none.
-int address_list_matches(const std::string& address, std::string_view list) {
-  bool positive = false;
-  size_t start = 0;
-  while (true) {
-    size_t comma = list.find(',', start);
-    std::string_view item =
-        list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    bool negated = !item.empty() && item[0] == '!';
-    if (negated) {
-      item.remove_prefix(1);
-    }
-    if (address_matches(address, item)) {
-      if (negated) {
-        return -1;
-      }
-      positive = true;
-    }
-    if (comma == std::string_view::npos) {
-      break;
-    }
-    start = comma + 1;
-  }
-  return positive ? 1 : 0;
 }
 
 bool condition_matches(const MatchCondition& c, const MatchContext& ctx) {
@@ -493,10 +484,10 @@ bool condition_matches(const MatchCondition& c, const MatchContext& ctx) {
     return match_pattern_list(ctx.host, c.patterns, true) == 1;
   }
   if (crit == "address") {
-    return address_list_matches(ctx.address, c.patterns) == 1;
+    return match_address_list(ctx.address, c.patterns) == 1;
   }
   if (crit == "localaddress") {
-    return address_list_matches(ctx.local_address, c.patterns) == 1;
+    return match_address_list(ctx.local_address, c.patterns) == 1;
   }
   if (crit == "localport") {
     auto port = parse_uint(c.patterns, 1, 65535);
@@ -567,6 +558,13 @@ class ServerParser {
       diag(file, linenum, "Bad configuration option: " + to_lower(line.keyword), true);
       return;
     }
+    if (block_ >= 0 && kw->scope == kGlobalHere) {
+      diag(file, linenum,
+           "Unsupported option " + line.keyword +
+               " inside Match: hashi-server applies it only globally",
+           true);
+      return;
+    }
     if (block_ >= 0 && (kw->scope & kInMatch) == 0) {
       diag(file, linenum,
            "Directive '" + to_lower(line.keyword) + "' is not allowed within a Match block", true);
@@ -580,7 +578,7 @@ class ServerParser {
         diag(file, linenum, "Deprecated option " + line.keyword, false);
         return;
       case Kind::kUnsupported:
-        diag(file, linenum, "Unsupported option " + line.keyword, false);
+        diag(file, linenum, "Unsupported option " + line.keyword, true);
         return;
       case Kind::kMatch:
         if (file == "command-line") {
@@ -690,6 +688,15 @@ class ServerParser {
   bool too_large_ = false;
 };
 
+// "none" clears these, as sshd's CLEAR_ON_NONE (globally and after a Match applies).
+void clear_none(ServerOptions& o) {
+  for (std::string* v : {&o.pid_file, &o.force_command, &o.revoked_keys}) {
+    if (iequals(*v, "none")) {
+      v->clear();
+    }
+  }
+}
+
 void fill_defaults(ServerOptions& o) {
   if (o.ports.empty()) {
     o.ports.push_back(22);
@@ -707,14 +714,8 @@ void fill_defaults(ServerOptions& o) {
   def(o.ciphers, AlgorithmKind::kCipher);
   def(o.macs, AlgorithmKind::kMac);
   def(o.host_key_algorithms, AlgorithmKind::kHostKey);
-  // "none" clears these, as sshd's CLEAR_ON_NONE.
-  for (std::string* v : {&o.banner, &o.pid_file, &o.force_command, &o.chroot_directory,
-                         &o.trusted_user_ca_keys, &o.revoked_keys, &o.authorized_principals_file,
-                         &o.host_key_agent, &o.xauth_location}) {
-    if (iequals(*v, "none")) {
-      v->clear();
-    }
-  }
+  def(o.pubkey_accepted_algorithms, AlgorithmKind::kHostKey);
+  clear_none(o);
 }
 
 std::optional<ServerOptions> finish(ServerParser& parser,
@@ -729,6 +730,65 @@ std::optional<ServerOptions> finish(ServerParser& parser,
 }
 
 }  // namespace
+
+namespace {
+
+// One AllowUsers/DenyUsers entry, as sshd's match_user: "pattern" or "pattern@host", where the
+// host part is matched against the client's address (wildcards, CIDR, !negation).
+bool user_entry_matches(const std::string& user, const std::string& address,
+                        std::string_view entry) {
+  const size_t at = entry.find('@');
+  if (match_pattern_list(user, entry.substr(0, at), false) != 1) {
+    return false;
+  }
+  return at == std::string_view::npos || match_address_list(address, entry.substr(at + 1)) == 1;
+}
+
+bool any_user_entry(const std::vector<std::string>& entries, const std::string& user,
+                    const std::string& address) {
+  return std::any_of(entries.begin(), entries.end(), [&](const std::string& e) {
+    return user_entry_matches(user, address, e);
+  });
+}
+
+// sshd's ga_match: one of the user's groups matches one of the entries.
+bool any_group_entry(const std::vector<std::string>& entries,
+                     const std::vector<std::string>& groups) {
+  for (const auto& entry : entries) {
+    for (const auto& g : groups) {
+      if (match_pattern_list(g, entry, false) == 1) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<std::string> allowed_user(const ServerOptions& o, const std::string& user,
+                                        const std::vector<std::string>& groups,
+                                        const std::string& address) {
+  if (any_user_entry(o.deny_users, user, address)) {
+    return "listed in DenyUsers";
+  }
+  if (!o.allow_users.empty() && !any_user_entry(o.allow_users, user, address)) {
+    return "not listed in AllowUsers";
+  }
+  if (o.deny_groups.empty() && o.allow_groups.empty()) {
+    return std::nullopt;
+  }
+  if (groups.empty()) {
+    return "not in any group";
+  }
+  if (any_group_entry(o.deny_groups, groups)) {
+    return "a group is listed in DenyGroups";
+  }
+  if (!o.allow_groups.empty() && !any_group_entry(o.allow_groups, groups)) {
+    return "none of user's groups are listed in AllowGroups";
+  }
+  return std::nullopt;
+}
 
 bool is_known_server_keyword(std::string_view keyword) { return find_keyword(keyword) != nullptr; }
 
@@ -781,117 +841,90 @@ ServerOptions resolve_match(const ServerOptions& base, const MatchContext& conte
       }
     }
   }
+  clear_none(out);
   return out;
 }
 
 std::string dump_server_config(const ServerOptions& o) {
   std::string out;
-  auto line = [&](const char* key, const std::string& value) {
+  auto line = [&](std::string_view key, const std::string& value) {
     out += key;
     out += ' ';
     out += value;
     out += '\n';
   };
-  auto yn = [](bool b) { return std::string(b ? "yes" : "no"); };
+  auto lines = [&](std::string_view key, const std::vector<std::string>& values) {
+    for (const auto& v : values) {
+      line(key, v);
+    }
+  };
+  auto or_none = [](const std::string& v) { return v.empty() ? std::string("none") : v; };
   for (uint16_t p : o.ports) {
     line("port", std::to_string(p));
   }
   line("addressfamily", o.address_family);
   if (o.listen_addresses.empty()) {
     for (uint16_t p : o.ports) {
-      line("listenaddress", "[::]:" + std::to_string(p));
-      line("listenaddress", "0.0.0.0:" + std::to_string(p));
+      if (o.address_family != "inet") {
+        line("listenaddress", "[::]:" + std::to_string(p));
+      }
+      if (o.address_family != "inet6") {
+        line("listenaddress", "0.0.0.0:" + std::to_string(p));
+      }
     }
   }
-  for (const auto& a : o.listen_addresses) {
-    line("listenaddress", a);
-  }
-  line("usepam", yn(o.use_pam));
+  lines("listenaddress", o.listen_addresses);
+  lines("hostkey", o.host_keys);
+  line("pidfile", or_none(o.pid_file));
   line("logingracetime", std::to_string(o.login_grace_time));
-  line("x11displayoffset", std::to_string(o.x11_display_offset));
-  line("maxauthtries", std::to_string(o.max_auth_tries));
-  line("maxsessions", std::to_string(o.max_sessions));
-  line("clientaliveinterval", std::to_string(o.client_alive_interval));
-  line("clientalivecountmax", std::to_string(o.client_alive_count_max));
   line("permitrootlogin",
        o.permit_root_login == "prohibit-password" ? "without-password" : o.permit_root_login);
-  line("ignorerhosts", yn(o.ignore_rhosts));
-  line("hostbasedauthentication", yn(o.hostbased_authentication));
-  line("pubkeyauthentication", yn(o.pubkey_authentication));
-  line("passwordauthentication", yn(o.password_authentication));
-  line("kbdinteractiveauthentication", yn(o.kbd_interactive_authentication));
-  line("printmotd", yn(o.print_motd));
-  line("printlastlog", yn(o.print_last_log));
-  line("x11forwarding", yn(o.x11_forwarding));
-  line("x11uselocalhost", yn(o.x11_use_localhost));
-  line("permittty", yn(o.permit_tty));
-  line("permituserrc", yn(o.permit_user_rc));
-  line("strictmodes", yn(o.strict_modes));
-  line("tcpkeepalive", yn(o.tcp_keep_alive));
-  line("permitemptypasswords", yn(o.permit_empty_passwords));
-  line("compression", o.compression);
-  line("gatewayports", o.gateway_ports);
-  line("usedns", yn(o.use_dns));
-  line("allowtcpforwarding", o.allow_tcp_forwarding);
-  line("allowagentforwarding", yn(o.allow_agent_forwarding));
-  line("disableforwarding", yn(o.disable_forwarding));
-  line("allowstreamlocalforwarding", o.allow_stream_local_forwarding);
-  line("exposeauthinfo", yn(o.expose_auth_info));
-  line("pidfile", o.pid_file);
-  line("modulifile", o.moduli_file);
-  line("xauthlocation", o.xauth_location);
+  line("syslogfacility", o.syslog_facility);
+  line("loglevel", o.log_level);
+  line("hostkeyalgorithms", join(o.host_key_algorithms, ","));
   line("ciphers", join(o.ciphers, ","));
   line("macs", join(o.macs, ","));
-  line("banner", o.banner.empty() ? "none" : o.banner);
-  line("forcecommand", o.force_command.empty() ? "none" : o.force_command);
-  line("chrootdirectory", o.chroot_directory.empty() ? "none" : o.chroot_directory);
-  line("trustedusercakeys", o.trusted_user_ca_keys.empty() ? "none" : o.trusted_user_ca_keys);
-  line("revokedkeys", o.revoked_keys.empty() ? "none" : o.revoked_keys);
-  line("authorizedprincipalsfile",
-       o.authorized_principals_file.empty() ? "none" : o.authorized_principals_file);
-  line("versionaddendum", o.version_addendum.empty() ? "none" : o.version_addendum);
-  line("authorizedkeyscommand",
-       o.authorized_keys_command.empty() ? "none" : o.authorized_keys_command);
-  line("authorizedkeyscommanduser",
-       o.authorized_keys_command_user.empty() ? "none" : o.authorized_keys_command_user);
-  line("hostkeyagent", o.host_key_agent.empty() ? "none" : o.host_key_agent);
   line("kexalgorithms", join(o.kex, ","));
-  line("hostkeyalgorithms", join(o.host_key_algorithms, ","));
-  if (!o.pubkey_accepted_algorithms.empty()) {
-    line("pubkeyacceptedalgorithms", o.pubkey_accepted_algorithms);
-  }
-  line("loglevel", o.log_level);
-  line("syslogfacility", o.syslog_facility);
+  line("pubkeyacceptedalgorithms", join(o.pubkey_accepted_algorithms, ","));
+  line("rekeylimit", std::to_string(o.rekey_bytes) + " " + std::to_string(o.rekey_seconds));
+  line("pubkeyauthentication", o.pubkey_authentication ? "yes" : "no");
   line("authorizedkeysfile", join(o.authorized_keys_files));
-  for (const auto& k : o.host_keys) {
-    line("hostkey", k);
-  }
-  for (const auto& c : o.host_certificates) {
-    line("hostcertificate", c);
-  }
-  auto list = [&](const char* key, const std::vector<std::string>& v) {
-    for (const auto& s : v) {
-      line(key, s);
-    }
-  };
-  list("allowusers", o.allow_users);
-  list("denyusers", o.deny_users);
-  list("allowgroups", o.allow_groups);
-  list("denygroups", o.deny_groups);
-  list("acceptenv", o.accept_env);
-  list("setenv", o.set_env);
+  line("revokedkeys", or_none(o.revoked_keys));
+  lines("allowusers", o.allow_users);
+  lines("denyusers", o.deny_users);
+  lines("allowgroups", o.allow_groups);
+  lines("denygroups", o.deny_groups);
+  line("maxauthtries", std::to_string(o.max_auth_tries));
+  line("maxsessions", std::to_string(o.max_sessions));
+  line("forcecommand", or_none(o.force_command));
   for (const auto& [name, command] : o.subsystems) {
     line("subsystem", name + " " + command);
   }
-  line("maxstartups", o.max_startups);
-  line("persourcemaxstartups", o.per_source_max_startups);
-  line("permittunnel", o.permit_tunnel);
+  lines("acceptenv", o.accept_env);
+  lines("setenv", o.set_env);
   line("permituserenvironment", o.permit_user_environment);
-  line("rekeylimit", std::to_string(o.rekey_bytes) + " " + std::to_string(o.rekey_seconds));
-  line("fingerprinthash", o.fingerprint_hash == "md5" ? "MD5" : "SHA256");
-  line("authenticationmethods", o.authentication_methods);
-  line("permitopen", o.permit_open.empty() ? "any" : join(o.permit_open));
-  line("permitlisten", o.permit_listen.empty() ? "any" : join(o.permit_listen));
+  // The settings fixed to the one value hashi implements.
+  for (const auto& kw : keywords()) {
+    if (kw.kind == Kind::kFixed && kw.dump) {
+      line(kw.name, kw.only);
+    }
+  }
+  return out;
+}
+
+std::vector<KeywordInfo> server_keyword_states() {
+  std::vector<KeywordInfo> out;
+  for (const auto& kw : keywords()) {
+    KeywordInfo info;
+    info.name = kw.name;
+    info.state = kw.kind == Kind::kUnsupported  ? KeywordState::kRefused
+                 : kw.kind == Kind::kDeprecated || kw.kind == Kind::kIgnore
+                     ? KeywordState::kDeprecated
+                     : KeywordState::kApplied;
+    info.only_value = kw.only ? kw.only : "";
+    info.in_match = (kw.scope & kInMatch) != 0 && kw.scope != kGlobalHere;
+    out.push_back(std::move(info));
+  }
   return out;
 }
 

@@ -48,24 +48,21 @@ struct MatchContext {
   std::string rdomain;
 };
 
+// Only what hashi applies has a field: a keyword hashi refuses, or accepts with its one value in
+// force (UsePAM no, X11Forwarding no, ...), stores nothing (see server_keyword_states).
 struct ServerOptions {
   std::vector<uint16_t> ports;                // default {22}
   std::vector<std::string> listen_addresses;  // as written ("host", "host:port", "[v6]:port")
   std::vector<std::string> host_keys;         // default ssh_host_{rsa,ecdsa,ed25519}_key
-  std::vector<std::string> host_certificates;
-  std::string host_key_agent;
-  std::string address_family = "any";
+  std::string address_family = "any";         // any inet inet6
   std::vector<std::string> authorized_keys_files = {".ssh/authorized_keys",
                                                     ".ssh/authorized_keys2"};
-  std::string authorized_keys_command, authorized_keys_command_user;
-  std::string authorized_principals_file, trusted_user_ca_keys, revoked_keys;
-  bool pubkey_authentication = true, password_authentication = true,
-       kbd_interactive_authentication = true, permit_empty_passwords = false,
-       hostbased_authentication = false;
-  std::string authentication_methods = "any";
-  std::string permit_root_login = "prohibit-password";  // yes prohibit-password forced-commands-only no
+  std::string revoked_keys;  // empty = none
+  bool pubkey_authentication = true;
+  // yes prohibit-password forced-commands-only no
+  std::string permit_root_login = "prohibit-password";
   std::vector<std::string> kex, ciphers, macs, host_key_algorithms;  // resolved lists
-  std::string pubkey_accepted_algorithms;  // as written; empty = default
+  std::vector<std::string> pubkey_accepted_algorithms;               // resolved list
   uint64_t rekey_bytes = 0, rekey_seconds = 0;
   std::string pid_file = "/run/hashi-server.pid";
   std::string log_level = "INFO";
@@ -73,32 +70,30 @@ struct ServerOptions {
   unsigned max_auth_tries = 6;
   unsigned login_grace_time = 120;  // seconds, 0 = none
   unsigned max_sessions = 10;
-  std::string max_startups = "10:30:100";
-  std::string per_source_max_startups = "none";
-  unsigned client_alive_interval = 0, client_alive_count_max = 3;
-  bool use_pam = false, use_dns = false, print_motd = true, print_last_log = true,
-       tcp_keep_alive = true, strict_modes = true, x11_forwarding = false,
-       x11_use_localhost = true, permit_tty = true, permit_user_rc = true,
-       allow_agent_forwarding = true, disable_forwarding = false, ignore_rhosts = true,
-       expose_auth_info = false;
-  unsigned x11_display_offset = 10;
-  std::string allow_tcp_forwarding = "yes";  // yes all no local remote
-  std::string allow_stream_local_forwarding = "yes";
-  std::string gateway_ports = "no";  // no yes clientspecified
-  std::string permit_tunnel = "no";
   std::string permit_user_environment = "no";
-  std::string compression = "yes";  // yes delayed no
-  std::string fingerprint_hash = "sha256";
-  std::string banner;  // empty = none
-  std::string force_command, chroot_directory, version_addendum;
-  std::string moduli_file = "/etc/ssh/moduli";
-  std::string xauth_location = "/usr/bin/xauth";
+  std::string force_command;                      // empty = none
   std::map<std::string, std::string> subsystems;  // name -> command line
   std::vector<std::string> allow_users, deny_users, allow_groups, deny_groups;
-  std::vector<std::string> accept_env, set_env, permit_open, permit_listen;
+  std::vector<std::string> accept_env, set_env;
 
   std::vector<ServerMatchBlock> match_blocks;
 };
+
+// What hashi does with an sshd_config keyword. kApplied: the setting takes effect (when
+// `only_value` is set, that is the one value hashi implements and any other value is refused).
+// kRefused: the keyword is a fatal "Unsupported option" wherever it appears. kDeprecated: OpenSSH
+// ignores it too (a warning).
+enum class KeywordState { kApplied, kRefused, kDeprecated };
+
+struct KeywordInfo {
+  std::string name;  // lower case, as sshd -T prints it
+  KeywordState state = KeywordState::kApplied;
+  std::string only_value;    // for kApplied: the only accepted value, or empty for any
+  bool in_match = false;     // may appear inside Match (applied per connection)
+};
+
+// server_keyword_states lists every keyword of the table with its state, in table order.
+std::vector<KeywordInfo> server_keyword_states();
 
 struct ConfigDiagnostic {
   std::string file;
@@ -109,8 +104,9 @@ struct ConfigDiagnostic {
 
 // parse_server_config parses `path` as sshd does: the `cli_options` (-o "Key=Value" or "Key Value")
 // first, then the file; first value wins for single-valued keywords, lists accumulate.
-// Diagnostics: a keyword sshd knows but hashi does not implement -> warning
-// "file:line: Unsupported option Foo" (non-fatal); sshd's deprecated keywords -> warning
+// Diagnostics: a keyword sshd knows but hashi does not implement, or a value other than the one
+// hashi implements -> fatal "file:line: Unsupported option Foo..."; sshd's deprecated keywords ->
+// warning
 // "file:line: Deprecated option Foo"; an unknown keyword -> fatal "file:line: Bad configuration
 // option: foo"; a bad value, a global-only keyword inside Match, a bad Match line -> fatal with
 // file:line. Returns nullopt if any diagnostic is fatal (all are still collected, as sshd reports
@@ -138,8 +134,17 @@ std::optional<ServerOptions> parse_server_config_text(std::string_view text,
 ServerOptions resolve_match(const ServerOptions& base, const MatchContext& context);
 
 // dump_server_config prints the options as `sshd -T` does: one lower-case keyword and its value
-// per line.
+// per line; only keywords hashi applies (refused ones are never in force).
 std::string dump_server_config(const ServerOptions& options);
+
+// allowed_user applies AllowUsers/DenyUsers/AllowGroups/DenyGroups of `options` in sshd's order
+// (auth.c allowed_user: DenyUsers, AllowUsers, DenyGroups, AllowGroups) to `user`, whose group
+// names are `groups` (primary and supplementary), connecting from `address` (also matched as the
+// host name, since UseDNS is not implemented). Returns nullopt if allowed, else the reason as sshd
+// words it after "not allowed because " ("listed in DenyUsers", ...).
+std::optional<std::string> allowed_user(const ServerOptions& options, const std::string& user,
+                                        const std::vector<std::string>& groups,
+                                        const std::string& address);
 
 // is_known_server_keyword reports whether OpenSSH's sshd knows `keyword` (case-insensitive).
 bool is_known_server_keyword(std::string_view keyword);

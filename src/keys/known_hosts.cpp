@@ -198,8 +198,13 @@ std::string hash_known_host_name(std::string_view host_name) {
 
 bool append_known_host(const std::string& file, std::string_view host, uint16_t port,
                        const PublicKey& key, bool hash) {
+  return append_known_host_name(file, known_host_name(host, port), key, hash);
+}
+
+bool append_known_host_name(const std::string& file, std::string_view host_name,
+                            const PublicKey& key, bool hash) {
   if (key.blob().empty()) return false;
-  std::string name = known_host_name(host, port);
+  std::string name(host_name);
   if (hash) {
     name = hash_known_host_name(name);
     if (name.empty()) return false;

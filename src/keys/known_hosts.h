@@ -74,5 +74,8 @@ std::string hash_known_host_name(std::string_view host_name);
 // the name is hashed when `hash`. Returns false if the file cannot be opened or written.
 bool append_known_host(const std::string& file, std::string_view host, uint16_t port,
                        const PublicKey& key, bool hash);
+// Same, for a name already in known_hosts form (a HostKeyAlias, or known_host_name's result).
+bool append_known_host_name(const std::string& file, std::string_view host_name,
+                            const PublicKey& key, bool hash);
 
 }  // namespace hashi::keys

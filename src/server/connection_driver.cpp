@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "config/config_text.h"
 #include "server/daemon.h"
 #include "server/key_authenticator.h"
 #include "server/log.h"
@@ -46,15 +47,22 @@ struct Session {
 class Driver final : public SessionHost {
  public:
   Driver(int sock, const PeerInfo& peer, const config::ServerOptions& options)
-      : sock_(sock), peer_(peer), options_(options) {}
+      : sock_(sock),
+        peer_(peer),
+        authenticator_(options, {peer.remote_ip, peer.local_ip, peer.local_port}) {}
 
   void run(transport::TransportConfig tc);
 
   bool start_session(uint32_t channel, const SessionStart& start) override;
   void signal_session(uint32_t channel, const std::string& name) override;
   void session_closed(uint32_t channel) override;
+  bool accept_env(const std::string& name) override;
+  bool may_open_session(size_t open_sessions) override;
 
  private:
+  // The options in force for this connection (Match blocks applied once the user is known).
+  const config::ServerOptions& options() const { return authenticator_.options(); }
+  std::string session_command(const SessionStart& start, SpawnRequest& req) const;
   void flush_log();
   void pump_sessions();
   void close_fd(int& fd) {
@@ -65,10 +73,36 @@ class Driver final : public SessionHost {
 
   int sock_;
   PeerInfo peer_;
-  const config::ServerOptions& options_;
+  KeyAuthenticator authenticator_;
   ServerConnection* conn_ = nullptr;
   std::map<uint32_t, Session> sessions_;
 };
+
+// ForceCommand (config) wins over the key's command=, as in sshd's do_exec; either replaces
+// whatever the client asked for (exec, shell or subsystem), which the command then finds in
+// SSH_ORIGINAL_COMMAND. Returns how the session is described in the log.
+std::string Driver::session_command(const SessionStart& start, SpawnRequest& req) const {
+  const std::string& config_command = options().force_command;
+  const keys::KeyOptions& key_opts = conn_->key_options();
+  if (config_command.empty() && !key_opts.command) {
+    return start.command ? "command '" + *start.command + "'" : std::string("shell");
+  }
+  if (req.command) req.original_command = start.subsystem ? *start.subsystem : *req.command;
+  req.command = config_command.empty() ? *key_opts.command : config_command;
+  return std::string(config_command.empty() ? "forced-command (key-option)"
+                                            : "forced-command (config)") +
+         " '" + *req.command + "'";
+}
+
+bool Driver::accept_env(const std::string& name) {
+  const auto& patterns = options().accept_env;
+  return std::any_of(patterns.begin(), patterns.end(),
+                     [&](const std::string& p) { return config::match_pattern(name, p); });
+}
+
+bool Driver::may_open_session(size_t open_sessions) {
+  return open_sessions < options().max_sessions;
+}
 
 bool Driver::start_session(uint32_t channel, const SessionStart& start) {
   auto user = lookup_user(conn_->user());
@@ -77,38 +111,32 @@ bool Driver::start_session(uint32_t channel, const SessionStart& start) {
   req.user = *user;
   req.command = start.command;
   if (start.subsystem) {
-    auto it = options_.subsystems.find(*start.subsystem);
-    if (it == options_.subsystems.end() || it->second == "internal-sftp") {
+    auto it = options().subsystems.find(*start.subsystem);
+    if (it == options().subsystems.end() || it->second == "internal-sftp") {
       log_info("subsystem request for %s by user %s failed, subsystem not found",
                start.subsystem->c_str(), conn_->user().c_str());
       return false;
     }
     req.command = it->second;
   }
-  // authorized_keys command=: the key's forced command replaces whatever the client asked for
-  // (exec, shell or subsystem), which the command finds in SSH_ORIGINAL_COMMAND.
-  const keys::KeyOptions& key_opts = conn_->key_options();
-  if (key_opts.command) {
-    if (req.command) req.original_command = start.subsystem ? *start.subsystem : *req.command;
-    req.command = *key_opts.command;
-  }
+  const std::string what = session_command(start, req);
   req.env = start.env;
   // authorized_keys environment="NAME=value": only with PermitUserEnvironment (yes or a pattern
   // list the name must match).
-  if (options_.permit_user_environment != "no") {
-    for (const auto& entry : key_opts.environment) {
+  if (options().permit_user_environment != "no") {
+    for (const auto& entry : conn_->key_options().environment) {
       auto eq = entry.find('=');
       if (eq == std::string::npos || eq == 0) continue;
       std::string name = entry.substr(0, eq);
-      if (options_.permit_user_environment != "yes" &&
-          !from_allowed(options_.permit_user_environment, name)) {
+      if (options().permit_user_environment != "yes" &&
+          !from_allowed(options().permit_user_environment, name)) {
         continue;
       }
       req.env.emplace_back(name, entry.substr(eq + 1));
     }
   }
   // SetEnv (sshd_config): "NAME=value" entries the server adds to every session.
-  for (const auto& entry : options_.set_env) {
+  for (const auto& entry : options().set_env) {
     auto eq = entry.find('=');
     if (eq != std::string::npos) req.env.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
   }
@@ -125,9 +153,6 @@ bool Driver::start_session(uint32_t channel, const SessionStart& start) {
   Session s;
   s.proc = *proc;
   s.pidfd = open_pidfd(proc->pid);
-  std::string what = key_opts.command ? "forced-command (key-option) '" + *req.command + "'"
-                     : start.command ? "command '" + *start.command + "'"
-                                     : std::string("shell");
   log_verbose("Starting session: %s for %s from %s port %u id %u", what.c_str(),
               conn_->user().c_str(), peer_.remote_ip.c_str(), peer_.remote_port, channel);
   sessions_[channel] = s;
@@ -204,17 +229,16 @@ void Driver::pump_sessions() {
 }
 
 void Driver::run(transport::TransportConfig tc) {
-  KeyAuthenticator authenticator(options_);
-  authenticator.set_peer_address(peer_.remote_ip);
   auth::ServerAuthLimits limits;
-  limits.max_auth_tries = options_.max_auth_tries;
-  ServerConnection conn(std::move(tc), authenticator, limits, *this, peer_.remote_ip,
+  limits.max_auth_tries = options().max_auth_tries;
+  limits.pubkey_algorithms = options().pubkey_accepted_algorithms;
+  ServerConnection conn(std::move(tc), authenticator_, limits, *this, peer_.remote_ip,
                         peer_.remote_port);
   conn_ = &conn;
   set_nonblocking(sock_);
   TimePoint start = Clock::now();
-  TimePoint grace_deadline = options_.login_grace_time
-                                 ? start + std::chrono::seconds(options_.login_grace_time)
+  TimePoint grace_deadline = options().login_grace_time
+                                 ? start + std::chrono::seconds(options().login_grace_time)
                                  : TimePoint::max();
   conn.start(start);
   bool socket_open = true;

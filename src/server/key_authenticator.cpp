@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "auth/types.h"
+#include "config/config_text.h"
 #include "keys/authorized_keys.h"
 #include "keys/known_hosts.h"
 #include "server/log.h"
@@ -35,53 +37,8 @@ std::string expand_authorized_keys_path(const std::string& pattern, const std::s
   return out;
 }
 
-namespace {
-
-// addr_in_cidr: `address` lies in "net/bits" (both IPv4 or both IPv6).
-bool addr_in_cidr(const std::string& address, std::string_view cidr) {
-  auto slash = cidr.find('/');
-  std::string net(cidr.substr(0, slash));
-  std::string bits_text(cidr.substr(slash + 1));
-  if (bits_text.empty() || bits_text.size() > 3 ||
-      bits_text.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  int bits = std::stoi(bits_text);
-  unsigned char a[16], n[16];
-  size_t len = 0;
-  if (inet_pton(AF_INET, address.c_str(), a) == 1 && inet_pton(AF_INET, net.c_str(), n) == 1) {
-    len = 4;
-  } else if (inet_pton(AF_INET6, address.c_str(), a) == 1 &&
-             inet_pton(AF_INET6, net.c_str(), n) == 1) {
-    len = 16;
-  } else {
-    return false;
-  }
-  if (bits > int(len * 8)) return false;
-  for (size_t i = 0; i < len && bits > 0; ++i, bits -= 8) {
-    unsigned mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((a[i] & mask) != (n[i] & mask)) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 bool from_allowed(std::string_view patterns, const std::string& address) {
-  bool allowed = false;
-  while (!patterns.empty()) {
-    size_t comma = patterns.find(',');
-    std::string_view pat = patterns.substr(0, comma);
-    patterns.remove_prefix(comma == std::string_view::npos ? patterns.size() : comma + 1);
-    bool negated = !pat.empty() && pat.front() == '!';
-    if (negated) pat.remove_prefix(1);
-    if (pat.empty()) continue;
-    bool match = pat.find('/') != std::string_view::npos ? addr_in_cidr(address, pat)
-                                                         : keys::match_pattern(address, pat);
-    if (match && negated) return false;
-    allowed |= match;
-  }
-  return allowed;
+  return config::match_address_list(address, patterns) == 1;
 }
 
 std::optional<int64_t> parse_expiry_time(std::string_view text) {
@@ -107,19 +64,89 @@ std::optional<int64_t> parse_expiry_time(std::string_view text) {
   return int64_t(t);
 }
 
+namespace {
+
+// The revoked-keys file is a list of public keys in authorized_keys format (as ssh-keygen writes
+// them); a binary KRL starts with this magic.
+constexpr std::string_view kKrlMagic = "SSHKRL";
+
+}  // namespace
+
+bool key_revoked(const std::string& path, const keys::PublicKey& key) {
+  const std::string label(auth::key_log_label(key.type()));
+  std::ifstream in(path);
+  std::stringstream ss;
+  if (in) ss << in.rdbuf();
+  if (!in || in.bad()) {
+    log_error("Error checking authentication key %s %s in revoked keys file %s: %s", label.c_str(),
+              key.fingerprint_sha256().c_str(), path.c_str(), std::strerror(errno));
+    return true;
+  }
+  const std::string contents = ss.str();
+  if (contents.compare(0, kKrlMagic.size(), kKrlMagic) == 0) {
+    log_error("Error checking authentication key %s %s in revoked keys file %s: KRL files are "
+              "not supported",
+              label.c_str(), key.fingerprint_sha256().c_str(), path.c_str());
+    return true;
+  }
+  std::vector<std::string> warnings;
+  for (const auto& entry : keys::load_authorized_keys(contents, path, warnings)) {
+    if (entry.key == key) {
+      log_info("Authentication key %s %s revoked by file %s", label.c_str(),
+               key.fingerprint_sha256().c_str(), path.c_str());
+      return true;
+    }
+  }
+  return false;
+}
+
+void KeyAuthenticator::resolve_for(std::string_view user, const std::vector<std::string>& groups) {
+  config::MatchContext ctx;
+  ctx.user = std::string(user);
+  ctx.groups = groups;
+  ctx.host = addresses_.remote_ip;
+  ctx.address = addresses_.remote_ip;
+  ctx.local_address = addresses_.local_ip;
+  ctx.local_port = addresses_.local_port;
+  resolved_ = config::resolve_match(base_, ctx);
+}
+
 bool KeyAuthenticator::user_exists(std::string_view user) {
+  // The user of a connection is fixed at the first request; decide (and log) once.
+  if (!user_ok_ || checked_user_ != user) {
+    checked_user_ = std::string(user);
+    user_ok_ = check_user(user);
+  }
+  return *user_ok_;
+}
+
+bool KeyAuthenticator::check_user(std::string_view user) {
   auto info = lookup_user(user);
+  const std::vector<std::string> groups = info ? group_names(*info) : std::vector<std::string>{};
+  if (!resolved_) resolve_for(user, groups);
   if (!info) return false;
   if (geteuid() != 0 && info->uid != geteuid()) return false;
-  if (info->uid == 0 && options_.permit_root_login == "no") return false;
+  if (auto why = config::allowed_user(options(), info->name, groups, addresses_.remote_ip)) {
+    log_info("User %s from %s not allowed because %s", info->name.c_str(),
+             addresses_.remote_ip.c_str(), why->c_str());
+    return false;
+  }
+  if (info->uid == 0 && options().permit_root_login == "no") {
+    log_info("ROOT LOGIN REFUSED FROM %s", addresses_.remote_ip.c_str());
+    return false;
+  }
   return true;
 }
 
 std::optional<keys::KeyOptions> KeyAuthenticator::authorize_key(std::string_view user,
                                                                 const keys::PublicKey& key) {
-  if (!options_.pubkey_authentication || !user_exists(user)) return std::nullopt;
+  const config::ServerOptions& opts = options();
+  if (!opts.pubkey_authentication || !user_exists(user)) return std::nullopt;
+  if (!opts.revoked_keys.empty() && key_revoked(opts.revoked_keys, key)) return std::nullopt;
   auto info = lookup_user(user);
-  for (const auto& pattern : options_.authorized_keys_files) {
+  const bool forced_only = info->uid == 0 && opts.permit_root_login == "forced-commands-only";
+  const std::string& peer = addresses_.remote_ip;
+  for (const auto& pattern : opts.authorized_keys_files) {
     if (pattern == "none") continue;
     std::string path = expand_authorized_keys_path(pattern, info->home, info->name, info->uid);
     std::ifstream in(path);
@@ -132,10 +159,10 @@ std::optional<keys::KeyOptions> KeyAuthenticator::authorize_key(std::string_view
     for (const auto& entry : entries) {
       if (entry.options.cert_authority || !(entry.key == key)) continue;
       const keys::KeyOptions& o = entry.options;
-      if (o.from && !from_allowed(*o.from, peer_address_)) {
+      if (o.from && !from_allowed(*o.from, peer)) {
         log_info("Authentication tried for %s with correct key but not from a permitted host "
                  "(host=%s, ip=%s, required=%s).",
-                 info->name.c_str(), peer_address_.c_str(), peer_address_.c_str(),
+                 info->name.c_str(), peer.c_str(), peer.c_str(),
                  o.from->c_str());
         continue;
       }
@@ -146,6 +173,11 @@ std::optional<keys::KeyOptions> KeyAuthenticator::authorize_key(std::string_view
                    o.expiry_time->c_str());
           continue;
         }
+      }
+      if (forced_only && !o.command) {
+        log_info("Root login refused for key without command= (PermitRootLogin "
+                 "forced-commands-only): %s", path.c_str());
+        continue;
       }
       log_debug("matching key found: file %s", path.c_str());
       return o;

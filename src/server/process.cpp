@@ -138,24 +138,6 @@ std::vector<char*> as_argv(std::vector<std::string>& strings) {
   return out;
 }
 
-std::optional<std::vector<gid_t>> supplementary_groups(const UserInfo& user, std::string& error) {
-  int num_groups = 64;
-  std::vector<gid_t> groups;
-  for (;;) {
-    groups.resize(static_cast<size_t>(num_groups));
-    int n = num_groups;
-    if (getgrouplist(user.name.c_str(), user.gid, groups.data(), &n) >= 0) {
-      groups.resize(static_cast<size_t>(n));
-      return groups;
-    }
-    if (n <= num_groups || n > kMaxGroups) {
-      error = "getgrouplist for user " + user.name + " failed";
-      return std::nullopt;
-    }
-    num_groups = n;
-  }
-}
-
 // Looks up a group's id (getgrnam_r); false when there is no such group.
 bool group_entry_gid(const char* name, gid_t& out) {
   std::vector<char> buf(4096);

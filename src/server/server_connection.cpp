@@ -7,11 +7,6 @@
 
 namespace hashi::server {
 
-// Environment variables a client may set (sshd's AcceptEnv default in Debian: LANG LC_*).
-static bool env_accepted(const std::string& name) {
-  return name == "LANG" || name.rfind("LC_", 0) == 0;
-}
-
 ServerConnection::ServerConnection(transport::TransportConfig config,
                                    auth::Authenticator& authenticator,
                                    auth::ServerAuthLimits limits, SessionHost& host,
@@ -106,7 +101,7 @@ void ServerConnection::answer_hostkeys_prove(ByteView data) {
 }
 
 bool ServerConnection::on_open_request(uint32_t channel, std::string_view type, ByteView) {
-  if (type != "session") return false;
+  if (type != "session" || !host_.may_open_session(channels_.size())) return false;
   channels_[channel];
   return true;
 }
@@ -118,7 +113,7 @@ bool ServerConnection::on_channel_request(uint32_t channel,
   Channel& ch = it->second;
   SessionStart start;
   if (auto* e = std::get_if<connection::EnvRequest>(&request.body)) {
-    if (!env_accepted(e->name) || ch.env.size() >= 64) return false;
+    if (!host_.accept_env(e->name) || ch.env.size() >= 64) return false;
     ch.env.emplace_back(e->name, e->value);
     return true;
   }

@@ -42,6 +42,10 @@ class SessionHost {
   virtual void signal_session(uint32_t channel, const std::string& name) {}
   // The channel is gone: release what the program holds for it.
   virtual void session_closed(uint32_t channel) = 0;
+  // Whether the client may set environment variable `name` (AcceptEnv; none by default).
+  virtual bool accept_env(const std::string& name) { return false; }
+  // Whether one more session channel may open while `open_sessions` are open (MaxSessions).
+  virtual bool may_open_session(size_t open_sessions) { return true; }
 };
 
 class ServerConnection final : public transport::TransportListener,

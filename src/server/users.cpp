@@ -1,5 +1,6 @@
 #include "server/users.h"
 
+#include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -44,7 +45,57 @@ std::optional<UserInfo> lookup_with(Lookup&& lookup) {
   }
 }
 
+// Upper bound on the number of groups of one user (NGROUPS_MAX on Linux).
+constexpr int kMaxGroups = 65536;
+
+// The name of group `gid` (getgrgid_r), or nullopt.
+std::optional<std::string> group_name(gid_t gid) {
+  std::vector<char> buf(4096);
+  for (;;) {
+    group grp{};
+    group* result = nullptr;
+    int rc = getgrgid_r(gid, &grp, buf.data(), buf.size(), &result);
+    if (rc == ERANGE && buf.size() < kMaxPwBufferLen) {
+      buf.resize(buf.size() * 2);
+      continue;
+    }
+    if (rc != 0 || result == nullptr || grp.gr_name == nullptr) {
+      return std::nullopt;
+    }
+    return std::string(grp.gr_name);
+  }
+}
+
 }  // namespace
+
+std::optional<std::vector<gid_t>> supplementary_groups(const UserInfo& user, std::string& error) {
+  int num_groups = 64;
+  std::vector<gid_t> groups;
+  for (;;) {
+    groups.resize(static_cast<size_t>(num_groups));
+    int n = num_groups;
+    if (getgrouplist(user.name.c_str(), user.gid, groups.data(), &n) >= 0) {
+      groups.resize(static_cast<size_t>(n));
+      return groups;
+    }
+    if (n <= num_groups || n > kMaxGroups) {
+      error = "getgrouplist for user " + user.name + " failed";
+      return std::nullopt;
+    }
+    num_groups = n;
+  }
+}
+
+std::vector<std::string> group_names(const UserInfo& user) {
+  std::string error;
+  std::vector<std::string> out;
+  for (gid_t gid : supplementary_groups(user, error).value_or(std::vector<gid_t>{user.gid})) {
+    if (auto name = group_name(gid)) {
+      out.push_back(std::move(*name));
+    }
+  }
+  return out;
+}
 
 std::optional<UserInfo> lookup_user(std::string_view name) {
   if (name.empty() || name.find('\0') != std::string_view::npos) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hashi::server {
 
@@ -29,5 +30,13 @@ std::optional<UserInfo> lookup_uid(uid_t uid);
 // current_user returns the account of the process's real user id, or nullopt when it has no
 // passwd entry.
 std::optional<UserInfo> current_user();
+
+// supplementary_groups returns the ids of `user`'s groups, the primary one included
+// (getgrouplist), or nullopt with `error` set.
+std::optional<std::vector<gid_t>> supplementary_groups(const UserInfo& user, std::string& error);
+
+// group_names returns the names of `user`'s groups (primary and supplementary), as sshd's
+// ga_init; groups without a name are left out.
+std::vector<std::string> group_names(const UserInfo& user);
 
 }  // namespace hashi::server

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "config/algorithms.h"
 #include "config/client_config.h"
 
@@ -104,14 +108,14 @@ TEST(ConfigClient, MatchCriteria) {
   t.fs.files[kHome + "/.ssh/config"] =
       "Host jump\n  HostName jump.internal.example\n"
       "Match host *.internal.example user alice\n  Port 1001\n"
-      "Match originalhost jump !localuser bob\n  ProxyJump bastion\n"
+      "Match originalhost jump !localuser bob\n  SetEnv MATCHED=1\n"
       "Match localuser bob\n  Compression yes\n"
       "Match all\n  User fallback\n";
   auto o = t.resolve("jump");
   ASSERT_TRUE(o) << t.error;
   EXPECT_EQ(o->port, 1001);
-  EXPECT_EQ(o->proxy_jump, "bastion");
-  EXPECT_FALSE(o->compression);
+  EXPECT_EQ(o->set_env, (std::vector<std::string>{"MATCHED=1"}));
+  EXPECT_FALSE(o->compression);  // the Match does not apply, so Compression yes is not refused
   EXPECT_EQ(o->user, "fallback");
 
   t.fs.files[kHome + "/.ssh/config"] = "Match exec \"true\"\n  User x\n";
@@ -175,7 +179,7 @@ TEST(ConfigClient, KeywordsErrorsAndWarnings) {
       "GSSAPIAuthentication no\n"
       "Protocol 2\n"
       "UserKnownHostsFile ~/.ssh/kh1 \"/path with/space\"\n"
-      "ProxyCommand ssh -W %h:%p gw\n"
+      "RemoteCommand  echo %h  'x y'\n"
       "RekeyLimit 1G 1h\n"
       "SendEnv LANG LC_*\n"
       "SendEnv TERM\n"
@@ -186,7 +190,7 @@ TEST(ConfigClient, KeywordsErrorsAndWarnings) {
   EXPECT_EQ(o->strict_host_key_checking, "accept-new");
   EXPECT_EQ(o->user_known_hosts_files,
             (std::vector<std::string>{"~/.ssh/kh1", "/path with/space"}));
-  EXPECT_EQ(o->proxy_command, "ssh -W %h:%p gw");
+  EXPECT_EQ(o->remote_command, "echo %h  'x y'");
   EXPECT_EQ(o->rekey_limit, "1G 1h");
   EXPECT_EQ(o->send_env, (std::vector<std::string>{"LANG", "LC_*", "TERM"}));
   ASSERT_EQ(t.warnings.size(), 1u);
@@ -246,4 +250,197 @@ TEST(ConfigClient, TokenExpansion) {
   EXPECT_FALSE(expand_tokens_checked("%z", v, err));
   EXPECT_EQ(err, "unknown token %z");
   EXPECT_FALSE(expand_tokens_checked("50%", v, err));
+}
+
+namespace {
+
+// A value that makes each refused keyword ask for something hashi does not do; a refused keyword
+// missing here is tried with "yes".
+const std::map<std::string, std::string> kRefusedSamples = {
+    {"addressfamily", "inet"},
+    {"bindaddress", "10.0.0.1"},
+    {"bindinterface", "eth0"},
+    {"certificatefile", "~/.ssh/id_ed25519-cert.pub"},
+    {"controlmaster", "auto"},
+    {"controlpath", "~/.ssh/cm-%C"},
+    {"controlpersist", "10m"},
+    {"dsaauthentication", "no"},
+    {"dynamicforward", "1080"},
+    {"identityagent", "~/.agent.sock"},
+    {"knownhostscommand", "/usr/bin/fetch-keys %H"},
+    {"localcommand", "echo connected"},
+    {"localforward", "8080 localhost:80"},
+    {"pkcs11provider", "/usr/lib/opensc-pkcs11.so"},
+    {"proxycommand", "nc %h %p"},
+    {"proxyjump", "bastion"},
+    {"pubkeyauthentication", "no"},
+    {"remoteforward", "8080 localhost:80"},
+    {"requesttty", "force"},
+    {"requiredrsasize", "3072"},
+    {"revokedhostkeys", "/etc/ssh/revoked"},
+    {"securitykeyprovider", "/usr/lib/sk.so"},
+    {"sessiontype", "subsystem"},
+    {"smartcarddevice", "/dev/sc0"},
+    {"tunnel", "point-to-point"},
+};
+
+// Values for the keywords accepted with no effect whose syntax is not yes/no.
+const std::map<std::string, std::string> kIgnoredSamples = {
+    {"addkeystoagent", "confirm"},
+    {"casignaturealgorithms", "ssh-ed25519"},
+    {"connectionattempts", "3"},
+    {"escapechar", "none"},
+    {"fingerprinthash", "md5"},
+    {"numberofpasswordprompts", "1"},
+    {"preferredauthentications", "publickey,password"},
+    {"pubkeyacceptedalgorithms", "+ssh-rsa"},
+    {"pubkeyacceptedkeytypes", "+ssh-rsa"},
+    {"serveralivecountmax", "3"},
+    {"serveraliveinterval", "30"},
+    {"syslogfacility", "USER"},
+    {"xauthlocation", "/usr/bin/xauth"},
+};
+
+// Every applied keyword and where it is exercised (this file unless said otherwise). A keyword
+// marked applied in the table must be listed here, so "applied" cannot be claimed untested.
+const std::set<std::string> kExercisedApplied = {
+    "host",
+    "match",
+    "include",
+    "hostname",
+    "user",
+    "port",
+    "loglevel",
+    "kexalgorithms",
+    "ciphers",
+    "macs",
+    "hostkeyalgorithms",
+    "rekeylimit",
+    "stricthostkeychecking",
+    "batchmode",
+    "connecttimeout",
+    "userknownhostsfile",
+    "globalknownhostsfile",
+    "hashknownhosts",
+    "updatehostkeys",
+    "hostkeyalias",  // tests/interop/test_client_refusals.sh
+    "identityfile",
+    "identityfile2",
+    "ignoreunknown",
+    "tag",
+    "remotecommand",
+    "stdinnull",
+    "sendenv",
+    "setenv",
+};
+
+std::string sample(const std::map<std::string, std::string>& samples, std::string_view name) {
+  auto it = samples.find(std::string(name));
+  return it != samples.end() ? it->second : "yes";
+}
+
+std::vector<std::string> split_bar(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t bar = std::min(s.find('|', start), s.size());
+    out.emplace_back(s.substr(start, bar - start));
+    start = bar + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(ConfigClient, RefusedKeywordsFailWithFileAndLine) {
+  Fixture t;
+  size_t refused = 0;
+  for (const auto& k : client_keywords()) {
+    if (k.support != KeywordSupport::kRefused) continue;
+    ++refused;
+    const std::string value = sample(kRefusedSamples, k.name);
+    const std::string want =
+        "Unsupported option \"" + std::string(k.name) + "\": not implemented by hashi";
+    t.fs.files[kHome + "/.ssh/config"] =
+        "# mine\nHost *\n  " + std::string(k.name) + " " + value + "\n";
+    EXPECT_FALSE(t.resolve("h")) << k.name;
+    EXPECT_EQ(t.error, kHome + "/.ssh/config:3: " + want) << k.name;
+
+    t.fs.files.clear();
+    EXPECT_FALSE(t.resolve("h", {std::string(k.name) + "=" + value})) << k.name;
+    EXPECT_EQ(t.error, "command-line:0: " + want) << k.name;
+
+    // A section that does not apply to this host refuses nothing.
+    t.fs.files[kHome + "/.ssh/config"] =
+        "Host other\n  " + std::string(k.name) + " " + value + "\n";
+    EXPECT_TRUE(t.resolve("h")) << k.name << ": " << t.error;
+    t.fs.files.clear();
+  }
+  EXPECT_GE(refused, 30u);
+}
+
+TEST(ConfigClient, RefusedKeywordsAcceptWhatHashiDoesAnyway) {
+  Fixture t;
+  for (const auto& k : client_keywords()) {
+    if (k.support != KeywordSupport::kRefused || k.harmless.empty()) continue;
+    for (const auto& v : split_bar(k.harmless)) {
+      t.fs.files[kHome + "/.ssh/config"] = std::string(k.name) + " " + v + "\n";
+      EXPECT_TRUE(t.resolve("h")) << k.name << " " << v << ": " << t.error;
+    }
+  }
+  // The first value wins: a harmless one given first makes a later refused one moot.
+  t.fs.files[kHome + "/.ssh/config"] = "ProxyJump bastion\nForwardAgent yes\n";
+  EXPECT_TRUE(t.resolve("h", {"ProxyJump=none", "ForwardAgent=no"})) << t.error;
+  // ClearAllForwardings yes (as scp passes it) drops the forwardings of the files.
+  t.fs.files[kHome + "/.ssh/config"] = "LocalForward 8080 localhost:80\nDynamicForward 1080\n";
+  EXPECT_TRUE(t.resolve("h", {"ClearAllForwardings=yes"})) << t.error;
+  EXPECT_FALSE(t.resolve("h"));
+  EXPECT_EQ(t.error, kHome +
+                         "/.ssh/config:1: Unsupported option \"localforward\": not implemented "
+                         "by hashi");
+  // Common spellings from real configs.
+  t.fs.files[kHome + "/.ssh/config"] =
+      "Host *\n  ControlMaster no\n  ControlPath none\n  ForwardX11 no\n  Compression no\n"
+      "  RequestTTY auto\n  CheckHostIP no\n  VerifyHostKeyDNS no\n  PubkeyAuthentication yes\n";
+  EXPECT_TRUE(t.resolve("h")) << t.error;
+}
+
+TEST(ConfigClient, IgnoredKeywordsAreAccepted) {
+  Fixture t;
+  for (const auto& k : client_keywords()) {
+    if (k.support != KeywordSupport::kIgnored) continue;
+    t.fs.files[kHome + "/.ssh/config"] =
+        std::string(k.name) + " " + sample(kIgnoredSamples, k.name) + "\n";
+    EXPECT_TRUE(t.resolve("h")) << k.name << ": " << t.error;
+  }
+}
+
+TEST(ConfigClient, AppliedKeywordsAreExercised) {
+  std::set<std::string> applied;
+  for (const auto& k : client_keywords()) {
+    if (k.support == KeywordSupport::kApplied) applied.emplace(k.name);
+  }
+  EXPECT_EQ(applied, kExercisedApplied);
+}
+
+TEST(ConfigClient, AppliedSessionKeywords) {
+  Fixture t;
+  t.fs.files[kHome + "/.ssh/config"] =
+      "Host h\n  HostKeyAlias Alias.Example\n  SetEnv A=1 B=two\n  SendEnv LANG\n"
+      "  StdinNull yes\n  Tag work\n  SessionType none\n  LogLevel DEBUG2\n"
+      "  IdentityFile2 ~/.ssh/two\n  HashKnownHosts yes\n  UpdateHostKeys ask\n"
+      "  GlobalKnownHostsFile /g1 /g2\n";
+  auto o = t.resolve("h");
+  ASSERT_TRUE(o) << t.error;
+  EXPECT_EQ(o->host_key_alias, "Alias.Example");
+  EXPECT_EQ(o->set_env, (std::vector<std::string>{"A=1", "B=two"}));
+  EXPECT_EQ(o->send_env, (std::vector<std::string>{"LANG"}));
+  EXPECT_EQ(o->stdin_null, "yes");
+  EXPECT_EQ(o->tag, "work");
+  EXPECT_EQ(o->session_type, "none");
+  EXPECT_EQ(o->log_level, "DEBUG2");
+  EXPECT_EQ(o->identity_files, (std::vector<std::string>{"~/.ssh/two"}));
+  EXPECT_EQ(o->hash_known_hosts, "yes");
+  EXPECT_EQ(o->update_host_keys, "ask");
+  EXPECT_EQ(o->global_known_hosts_files, (std::vector<std::string>{"/g1", "/g2"}));
 }

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 #include "config/algorithms.h"
 #include "config/server_config.h"
 
@@ -35,17 +38,17 @@ TEST(ConfigServer, FirstValueWinsListsAccumulate) {
   auto o = t.parse(
       "Port 22\nPort 2222\nListenAddress 127.0.0.1\nListenAddress [::1]:2200\n"
       "HostKey /k1\nHostKey /k2\n"
-      "PasswordAuthentication no\nPasswordAuthentication yes\n"
+      "PasswordAuthentication no\nPubkeyAuthentication no\nPubkeyAuthentication yes\n"
       "PermitRootLogin without-password\nMaxAuthTries 3\nLoginGraceTime 1m\n"
       "AuthorizedKeysFile .ssh/ak %h/.ssh/ak2\nAuthorizedKeysFile ignored\n"
       "Subsystem sftp /usr/lib/hashi/sftp-server -l INFO\n"
       "Ciphers -aes*-ctr\nRekeyLimit 1G 1h\nAllowUsers a b\nAllowUsers c\n"
-      "Banner none\nUsePAM yes\n");
+      "Banner none\nUsePAM no\n");
   ASSERT_TRUE(o) << (t.diags.empty() ? "" : t.diags[0].message);
   EXPECT_EQ(o->ports, (std::vector<uint16_t>{22, 2222}));
   EXPECT_EQ(o->listen_addresses, (std::vector<std::string>{"127.0.0.1", "[::1]:2200"}));
   EXPECT_EQ(o->host_keys, (std::vector<std::string>{"/k1", "/k2"}));
-  EXPECT_FALSE(o->password_authentication);
+  EXPECT_FALSE(o->pubkey_authentication);
   EXPECT_EQ(o->permit_root_login, "prohibit-password");
   EXPECT_EQ(o->max_auth_tries, 3u);
   EXPECT_EQ(o->login_grace_time, 60u);
@@ -57,8 +60,6 @@ TEST(ConfigServer, FirstValueWinsListsAccumulate) {
   EXPECT_EQ(o->rekey_bytes, uint64_t{1} << 30);
   EXPECT_EQ(o->rekey_seconds, 3600u);
   EXPECT_EQ(o->allow_users, (std::vector<std::string>{"a", "b", "c"}));
-  EXPECT_TRUE(o->banner.empty());
-  EXPECT_TRUE(o->use_pam);
   EXPECT_EQ(o->kex, default_algorithms(AlgorithmKind::kKex));
 }
 
@@ -76,25 +77,26 @@ TEST(ConfigServer, DefaultsAndCommandLinePrecedence) {
   o = t.parse("");
   ASSERT_TRUE(o);
   EXPECT_EQ(o->ports, (std::vector<uint16_t>{22}));
-  EXPECT_EQ(o->max_startups, "10:30:100");
+  EXPECT_EQ(o->max_sessions, 10u);
 }
 
 TEST(ConfigServer, UnknownVersusUnsupported) {
   Fixture t;
-  auto o = t.parse("# c\nGSSAPIAuthentication no\nUseLogin no\nProtocol 2\nFrobnicate yes\n");
+  auto o = t.parse("# c\nGSSAPICleanupCredentials no\nUseLogin no\nProtocol 2\nFrobnicate yes\n");
   EXPECT_FALSE(o);
   EXPECT_EQ(t.messages(),
-            (std::vector<std::string>{kPath + ":2: Unsupported option GSSAPIAuthentication",
+            (std::vector<std::string>{kPath + ":2: Unsupported option GSSAPICleanupCredentials",
                                       kPath + ":3: Deprecated option UseLogin",
                                       kPath + ":5: Bad configuration option: frobnicate"}));
-  EXPECT_FALSE(t.diags[0].fatal);
+  EXPECT_TRUE(t.diags[0].fatal);
+  EXPECT_FALSE(t.diags[1].fatal);
   EXPECT_TRUE(t.diags[2].fatal);
   EXPECT_EQ(t.diags[2].line, 5u);
 
-  // Warnings alone do not fail the parse.
-  o = t.parse("ChannelTimeout session=5m\nKerberosAuthentication no\n");
+  // Deprecated warnings alone do not fail the parse; the value in force is accepted.
+  o = t.parse("UsePrivilegeSeparation sandbox\nKerberosAuthentication no\nUsePAM no\n");
   EXPECT_TRUE(o);
-  EXPECT_EQ(t.diags.size(), 2u);
+  EXPECT_EQ(t.diags.size(), 1u);
 }
 
 TEST(ConfigServer, BadValuesAreFatalWithLocation) {
@@ -112,8 +114,10 @@ TEST(ConfigServer, BadValuesAreFatalWithLocation) {
   expect("Subsystem sftp /a\nSubsystem sftp /b\n", "2: Subsystem 'sftp' already defined.");
   expect("Match User bob\n  Port 23\n",
          "2: Directive 'port' is not allowed within a Match block");
-  expect("Match User bob\n  PasswordAuthentication perhaps\n",
+  expect("Match User bob\n  PubkeyAuthentication perhaps\n",
          "2: Bad yes/no argument: perhaps");
+  expect("Match User bob\n  LogLevel DEBUG\n",
+         "2: Unsupported option LogLevel inside Match: hashi-server applies it only globally");
   expect("Match Colour blue\n", "1: Unsupported Match attribute Colour");
   expect("Match User\n", "1: Missing Match criteria for User");
   expect("Match All User x\n", "1: 'all' cannot be combined with other Match attributes");
@@ -123,21 +127,21 @@ TEST(ConfigServer, BadValuesAreFatalWithLocation) {
 TEST(ConfigServer, MatchBlocksResolve) {
   Fixture t;
   auto o = t.parse(
-      "PasswordAuthentication no\nAllowTcpForwarding no\nAcceptEnv LANG\n"
+      "PubkeyAuthentication yes\nMaxSessions 4\nAcceptEnv LANG\n"
       "Match User alice,!admin Address 10.0.0.0/8\n"
-      "  PasswordAuthentication yes\n"
+      "  PubkeyAuthentication no\n"
       "  AcceptEnv EDITOR\n"
       "Match Group staff\n"
-      "  PasswordAuthentication no\n"  // an earlier matching block already set it
-      "  AllowTcpForwarding local\n"
+      "  PubkeyAuthentication yes\n"  // an earlier matching block already set it
+      "  MaxSessions 2\n"
       "Match LocalPort 2222 Host *.example.com\n"
-      "  ForceCommand internal-sftp -d /upload\n"
-      "Match all\n  Banner /etc/banner\n");
+      "  ForceCommand /usr/bin/upload -d /upload\n"
+      "Match all\n  PermitRootLogin no\n");
   ASSERT_TRUE(o) << (t.diags.empty() ? "" : t.diags[0].message);
   ASSERT_EQ(o->match_blocks.size(), 4u);
   EXPECT_EQ(o->match_blocks[0].conditions.size(), 2u);
-  EXPECT_FALSE(o->password_authentication);  // global value unaffected
-  EXPECT_TRUE(o->banner.empty());
+  EXPECT_TRUE(o->pubkey_authentication);  // global value unaffected
+  EXPECT_EQ(o->permit_root_login, "prohibit-password");
 
   MatchContext ctx;
   ctx.user = "alice";
@@ -146,26 +150,26 @@ TEST(ConfigServer, MatchBlocksResolve) {
   ctx.host = "Client.Example.com";
   ctx.local_port = 2222;
   ServerOptions r = resolve_match(*o, ctx);
-  EXPECT_TRUE(r.password_authentication);
+  EXPECT_FALSE(r.pubkey_authentication);
   EXPECT_EQ(r.accept_env, (std::vector<std::string>{"EDITOR"}));
-  EXPECT_EQ(r.allow_tcp_forwarding, "local");
-  EXPECT_EQ(r.force_command, "internal-sftp -d /upload");
-  EXPECT_EQ(r.banner, "/etc/banner");
+  EXPECT_EQ(r.max_sessions, 2u);
+  EXPECT_EQ(r.force_command, "/usr/bin/upload -d /upload");
+  EXPECT_EQ(r.permit_root_login, "no");
 
   ctx.address = "192.168.1.1";
   ctx.groups = {"users"};
   ctx.local_port = 22;
   r = resolve_match(*o, ctx);
-  EXPECT_FALSE(r.password_authentication);
+  EXPECT_TRUE(r.pubkey_authentication);
   EXPECT_EQ(r.accept_env, (std::vector<std::string>{"LANG"}));
-  EXPECT_EQ(r.allow_tcp_forwarding, "no");
+  EXPECT_EQ(r.max_sessions, 4u);
   EXPECT_TRUE(r.force_command.empty());
 
   // Negated user in the list excludes the block.
   ctx.user = "admin";
   ctx.address = "10.0.0.1";
   r = resolve_match(*o, ctx);
-  EXPECT_FALSE(r.password_authentication);
+  EXPECT_TRUE(r.pubkey_authentication);
 
   // IPv6 CIDR.
   o = t.parse("Match Address 2001:db8::/32\n  MaxSessions 1\n");
@@ -174,27 +178,43 @@ TEST(ConfigServer, MatchBlocksResolve) {
   EXPECT_EQ(resolve_match(*o, ctx).max_sessions, 1u);
   ctx.address = "2001:db9::5";
   EXPECT_EQ(resolve_match(*o, ctx).max_sessions, 10u);
+
+  // ForceCommand none in a Match block clears a global one.
+  o = t.parse("ForceCommand /bin/true\nMatch User root\n  ForceCommand none\n");
+  ASSERT_TRUE(o);
+  ctx.user = "root";
+  EXPECT_TRUE(resolve_match(*o, ctx).force_command.empty());
+  ctx.user = "bob";
+  EXPECT_EQ(resolve_match(*o, ctx).force_command, "/bin/true");
 }
 
 TEST(ConfigServer, IncludeAndDump) {
   Fixture t;
-  t.fs.files["/etc/ssh/sshd_config.d/10-a.conf"] = "PasswordAuthentication no\nMatch User x\n";
-  t.fs.files["/etc/ssh/sshd_config.d/20-b.conf"] = "X11Forwarding yes\n";
-  auto o = t.parse("Include sshd_config.d/*.conf\nPort 2200\nPasswordAuthentication yes\n");
+  t.fs.files["/etc/ssh/sshd_config.d/10-a.conf"] = "PubkeyAuthentication no\nMatch User x\n";
+  t.fs.files["/etc/ssh/sshd_config.d/20-b.conf"] = "MaxSessions 3\n";
+  auto o = t.parse("Include sshd_config.d/*.conf\nPort 2200\nPubkeyAuthentication yes\n");
   ASSERT_TRUE(o) << (t.diags.empty() ? "" : t.diags[0].message);
-  EXPECT_FALSE(o->password_authentication);
-  EXPECT_TRUE(o->x11_forwarding);  // the Match in 10-a.conf ended with that file
+  EXPECT_FALSE(o->pubkey_authentication);
+  EXPECT_EQ(o->max_sessions, 3u);  // the Match in 10-a.conf ended with that file
   EXPECT_EQ(o->ports, (std::vector<uint16_t>{2200}));
 
   std::string dump = dump_server_config(*o);
   EXPECT_NE(dump.find("port 2200\n"), std::string::npos);
+  EXPECT_NE(dump.find("pubkeyauthentication no\n"), std::string::npos);
   EXPECT_NE(dump.find("passwordauthentication no\n"), std::string::npos);
-  EXPECT_NE(dump.find("x11forwarding yes\n"), std::string::npos);
+  EXPECT_NE(dump.find("usepam no\n"), std::string::npos);
+  EXPECT_NE(dump.find("maxsessions 3\n"), std::string::npos);
   EXPECT_NE(dump.find("permitrootlogin without-password\n"), std::string::npos);
   EXPECT_NE(dump.find("authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2\n"),
             std::string::npos);
   EXPECT_NE(dump.find("kexalgorithms mlkem768x25519-sha256,"), std::string::npos);
   EXPECT_NE(dump.find("listenaddress 0.0.0.0:2200\n"), std::string::npos);
+  // Refused keywords are never printed, not even with their defaults.
+  for (const auto& k : server_keyword_states()) {
+    if (k.state != KeywordState::kApplied) {
+      EXPECT_EQ(dump.find("\n" + k.name + " "), std::string::npos) << k.name;
+    }
+  }
 
   // Missing main file is fatal.
   std::vector<ConfigDiagnostic> diags;
@@ -221,4 +241,207 @@ TEST(ConfigServer, IncludeFanOutIsBounded) {
     found = found || d.message.find("too large") != std::string::npos;
   }
   EXPECT_TRUE(found);
+}
+
+namespace {
+
+// Every applied keyword with a line that exercises it (the interop test
+// tests/interop/test_server_policy.sh covers its effect on real connections). A keyword added to
+// the table as applied without a line here fails KeywordTableStates.
+const std::map<std::string, std::string> kExercisedApplied = {
+    {"port", "Port 2222"},
+    {"listenaddress", "ListenAddress 127.0.0.1"},
+    {"addressfamily", "AddressFamily inet"},
+    {"hostkey", "HostKey /k"},
+    {"hostdsakey", "HostDSAKey /k"},
+    {"pidfile", "PidFile /run/x.pid"},
+    {"logingracetime", "LoginGraceTime 30"},
+    {"permitrootlogin", "PermitRootLogin forced-commands-only"},
+    {"syslogfacility", "SyslogFacility AUTH"},
+    {"loglevel", "LogLevel VERBOSE"},
+    {"hostkeyalgorithms", "HostKeyAlgorithms ssh-ed25519"},
+    {"ciphers", "Ciphers aes256-gcm@openssh.com"},
+    {"macs", "MACs hmac-sha2-256"},
+    {"kexalgorithms", "KexAlgorithms curve25519-sha256"},
+    {"pubkeyacceptedalgorithms", "PubkeyAcceptedAlgorithms ssh-ed25519"},
+    {"pubkeyacceptedkeytypes", "PubkeyAcceptedKeyTypes ssh-ed25519"},
+    {"rekeylimit", "RekeyLimit 1G"},
+    {"pubkeyauthentication", "PubkeyAuthentication yes"},
+    {"authorizedkeysfile", "AuthorizedKeysFile none"},
+    {"revokedkeys", "RevokedKeys /etc/revoked"},
+    {"allowusers", "AllowUsers alice@10.0.0.0/8"},
+    {"denyusers", "DenyUsers bob"},
+    {"allowgroups", "AllowGroups staff"},
+    {"denygroups", "DenyGroups guests"},
+    {"maxauthtries", "MaxAuthTries 2"},
+    {"maxsessions", "MaxSessions 0"},
+    {"forcecommand", "ForceCommand /bin/echo hi"},
+    {"subsystem", "Subsystem sftp /usr/lib/openssh/sftp-server"},
+    {"acceptenv", "AcceptEnv LANG LC_*"},
+    {"setenv", "SetEnv A=b"},
+    {"permituserenvironment", "PermitUserEnvironment no"},
+    {"match", "Match User x"},
+    {"include", "Include /nonexistent/*.conf"},
+    {"usepam", "UsePAM no"},
+    {"passwordauthentication", "PasswordAuthentication no"},
+    {"kbdinteractiveauthentication", "KbdInteractiveAuthentication no"},
+    {"challengeresponseauthentication", "ChallengeResponseAuthentication no"},
+    {"skeyauthentication", "SkeyAuthentication no"},
+    {"hostbasedauthentication", "HostbasedAuthentication no"},
+    {"permitemptypasswords", "PermitEmptyPasswords no"},
+    {"gssapiauthentication", "GSSAPIAuthentication no"},
+    {"kerberosauthentication", "KerberosAuthentication no"},
+    {"authenticationmethods", "AuthenticationMethods any"},
+    {"ignorerhosts", "IgnoreRhosts yes"},
+    {"strictmodes", "StrictModes no"},
+    {"printmotd", "PrintMotd no"},
+    {"printlastlog", "PrintLastLog no"},
+    {"usedns", "UseDNS no"},
+    {"compression", "Compression no"},
+    {"tcpkeepalive", "TCPKeepAlive yes"},
+    {"keepalive", "KeepAlive yes"},
+    {"x11forwarding", "X11Forwarding no"},
+    {"allowtcpforwarding", "AllowTcpForwarding no"},
+    {"allowagentforwarding", "AllowAgentForwarding no"},
+    {"allowstreamlocalforwarding", "AllowStreamLocalForwarding no"},
+    {"gatewayports", "GatewayPorts no"},
+    {"disableforwarding", "DisableForwarding yes"},
+    {"permittunnel", "PermitTunnel no"},
+    {"permittty", "PermitTTY no"},
+    {"permituserrc", "PermitUserRC no"},
+    {"exposeauthinfo", "ExposeAuthInfo no"},
+    {"banner", "Banner none"},
+    {"chrootdirectory", "ChrootDirectory none"},
+    {"trustedusercakeys", "TrustedUserCAKeys none"},
+    {"authorizedprincipalsfile", "AuthorizedPrincipalsFile none"},
+    {"authorizedkeyscommand", "AuthorizedKeysCommand none"},
+    {"versionaddendum", "VersionAddendum none"},
+    {"fingerprinthash", "FingerprintHash sha256"},
+};
+
+}  // namespace
+
+TEST(ConfigServer, KeywordTableStates) {
+  Fixture t;
+  size_t refused = 0;
+  for (const auto& k : server_keyword_states()) {
+    SCOPED_TRACE(k.name);
+    if (k.state == KeywordState::kRefused) {
+      ++refused;
+      // Refused wherever it appears, whatever its value: fatal, with file:line.
+      EXPECT_FALSE(t.parse("\n" + k.name + " yes\n"));
+      ASSERT_EQ(t.diags.size(), 1u);
+      EXPECT_EQ(t.diags[0].message, kPath + ":2: Unsupported option " + k.name);
+      EXPECT_TRUE(t.diags[0].fatal);
+      EXPECT_FALSE(t.parse("", {k.name + "=x"}));
+      continue;
+    }
+    if (k.state == KeywordState::kDeprecated) {
+      EXPECT_TRUE(t.parse(k.name + " x\n"));
+      continue;
+    }
+    auto it = kExercisedApplied.find(k.name);
+    ASSERT_NE(it, kExercisedApplied.end()) << "applied keyword without a test: " << k.name;
+    EXPECT_TRUE(t.parse(it->second + "\n")) << (t.diags.empty() ? "" : t.diags[0].message);
+    if (!k.only_value.empty()) {
+      // Any value but the one in force is refused, naming the supported value.
+      const std::string other = k.only_value == "no" ? "yes" : k.only_value == "yes" ? "no" : "x";
+      EXPECT_FALSE(t.parse(k.name + " " + other + "\n"));
+      ASSERT_FALSE(t.diags.empty());
+      EXPECT_EQ(t.diags[0].message.rfind(kPath + ":1: Unsupported option " + k.name + " " + other,
+                                         0),
+                0u)
+          << t.diags[0].message;
+      EXPECT_NE(t.diags[0].message.find("supports only " + k.name + " " + k.only_value),
+                std::string::npos);
+    }
+  }
+  EXPECT_GT(refused, 30u);
+  const auto states = server_keyword_states();
+  EXPECT_EQ(kExercisedApplied.size(),
+            size_t(std::count_if(states.begin(), states.end(), [](const KeywordInfo& k) {
+              return k.state == KeywordState::kApplied;
+            })));
+}
+
+TEST(ConfigServer, RefusedValuesAndMatchRefusal) {
+  Fixture t;
+  EXPECT_FALSE(t.parse("Subsystem sftp internal-sftp\n"));
+  EXPECT_FALSE(t.parse("ForceCommand internal-sftp\n"));
+  EXPECT_FALSE(t.parse("Match User x\n  PubkeyAcceptedAlgorithms ssh-ed25519\n"));
+  EXPECT_FALSE(t.parse("Match User x\n  X11Forwarding yes\n"));
+  EXPECT_TRUE(t.parse("Match User x\n  X11Forwarding no\n  DenyUsers x\n"));
+  // All diagnostics are collected before giving up.
+  EXPECT_FALSE(t.parse("UsePAM yes\nMaxStartups 10\nX11Forwarding yes\nPrintMotd no\n"));
+  EXPECT_EQ(t.diags.size(), 3u);
+}
+
+TEST(ConfigServer, DebianStockConfigListsEveryRefusedLine) {
+  Fixture t;
+  t.fs.files["/etc/ssh/sshd_config.d/empty.conf"] = "";
+  auto o = t.parse(
+      "Include /etc/ssh/sshd_config.d/*.conf\n"
+      "#Port 22\n"
+      "KbdInteractiveAuthentication no\n"
+      "UsePAM yes\n"
+      "X11Forwarding yes\n"
+      "PrintMotd no\n"
+      "AcceptEnv LANG LC_*\n"
+      "Subsystem\tsftp\t/usr/lib/openssh/sftp-server\n");
+  EXPECT_FALSE(o);
+  ASSERT_EQ(t.diags.size(), 2u);
+  EXPECT_EQ(t.diags[0].message.rfind(kPath + ":4: Unsupported option UsePAM yes", 0), 0u);
+  EXPECT_EQ(t.diags[1].message.rfind(kPath + ":5: Unsupported option X11Forwarding yes", 0), 0u);
+}
+
+TEST(ConfigServer, AllowedUserOrderAndForms) {
+  ServerOptions o;
+  const std::vector<std::string> groups = {"alice", "staff"};
+  EXPECT_FALSE(allowed_user(o, "alice", groups, "10.1.2.3"));
+
+  o.deny_users = {"alice"};
+  o.allow_users = {"alice"};  // DenyUsers is checked first
+  EXPECT_EQ(allowed_user(o, "alice", groups, "10.1.2.3"), "listed in DenyUsers");
+
+  o = {};
+  o.allow_users = {"bob", "al?ce@10.0.0.0/8"};
+  EXPECT_FALSE(allowed_user(o, "alice", groups, "10.1.2.3"));
+  EXPECT_EQ(allowed_user(o, "alice", groups, "192.168.0.1"), "not listed in AllowUsers");
+  EXPECT_EQ(allowed_user(o, "carol", groups, "10.1.2.3"), "not listed in AllowUsers");
+  o.allow_users = {"*@!10.9.0.0/16,10.0.0.0/8"};
+  EXPECT_FALSE(allowed_user(o, "alice", groups, "10.1.2.3"));
+  EXPECT_TRUE(allowed_user(o, "alice", groups, "10.9.2.3"));
+  o.allow_users = {"*,!alice"};
+  EXPECT_TRUE(allowed_user(o, "alice", groups, "10.1.2.3"));
+  EXPECT_FALSE(allowed_user(o, "bob", groups, "10.1.2.3"));
+  o.allow_users = {"alice@2001:db8::/32"};
+  EXPECT_FALSE(allowed_user(o, "alice", groups, "2001:db8::1"));
+  EXPECT_TRUE(allowed_user(o, "alice", groups, "2001:db9::1"));
+
+  o = {};
+  o.deny_groups = {"st*"};
+  o.allow_groups = {"staff"};  // DenyGroups before AllowGroups
+  EXPECT_EQ(allowed_user(o, "alice", groups, "10.1.2.3"), "a group is listed in DenyGroups");
+  o.deny_groups.clear();
+  EXPECT_FALSE(allowed_user(o, "alice", groups, "10.1.2.3"));
+  o.allow_groups = {"wheel"};
+  EXPECT_EQ(allowed_user(o, "alice", groups, "10.1.2.3"),
+            "none of user's groups are listed in AllowGroups");
+  EXPECT_EQ(allowed_user(o, "alice", {}, "10.1.2.3"), "not in any group");
+  // User lists come before group lists.
+  o.deny_users = {"alice"};
+  EXPECT_EQ(allowed_user(o, "alice", groups, "10.1.2.3"), "listed in DenyUsers");
+}
+
+TEST(ConfigServer, AllowDenyInMatchResolve) {
+  Fixture t;
+  auto o = t.parse("Match Address 10.0.0.0/8\n  DenyUsers alice\n");
+  ASSERT_TRUE(o);
+  MatchContext ctx;
+  ctx.user = "alice";
+  ctx.address = "10.0.0.7";
+  EXPECT_EQ(allowed_user(resolve_match(*o, ctx), "alice", {"alice"}, ctx.address),
+            "listed in DenyUsers");
+  ctx.address = "127.0.0.1";
+  EXPECT_FALSE(allowed_user(resolve_match(*o, ctx), "alice", {"alice"}, ctx.address));
 }
