@@ -1,6 +1,6 @@
 #include "client/client_connection.h"
 
-#include "client/hostkeys_update.h"
+#include "session/hostkeys.h"
 #include "wire/messages.h"
 
 namespace hashi::client {
@@ -23,7 +23,7 @@ void ClientConnection::on_debug(int level, const std::string& message) {
   if (debug_) debug_(level, message);
 }
 
-transport::Status ClientConnection::check_host_key(const keys::PublicKey& key) {
+std::optional<transport::Status> ClientConnection::check_host_key(const keys::PublicKey& key) {
   on_debug(1, "Server host key: " + std::string(key.type_name()) + " " + key.fingerprint_sha256());
   return host_key_check_ ? host_key_check_(key) : transport::Status::ok();
 }
@@ -145,7 +145,7 @@ void ClientConnection::on_extended_data(uint32_t channel, uint32_t type, ByteVie
 
 void ClientConnection::on_eof(uint32_t) { stdout_.eof = true; }
 
-bool ClientConnection::on_channel_request(uint32_t, const connection::ChannelRequest& request) {
+connection::Decision ClientConnection::on_channel_request(uint32_t, const connection::ChannelRequest& request, bool) {
   if (auto* s = std::get_if<connection::ExitStatusRequest>(&request.body)) {
     exit_status_ = int(s->status & 0xff);
     on_debug(1, "Exit status " + std::to_string(s->status));
@@ -168,8 +168,8 @@ void ClientConnection::on_close(uint32_t) {
   finish("");
 }
 
-bool ClientConnection::on_global_request(std::string_view name, ByteView data) {
-  if (name == kHostkeysRequest) on_hostkeys(data);
+connection::Decision ClientConnection::on_global_request(uint64_t, std::string_view name, ByteView data, bool) {
+  if (name == session::kHostkeysRequest) on_hostkeys(data);
   return false;  // no want_reply global request is answered with success by a client
 }
 
@@ -177,7 +177,7 @@ void ClientConnection::on_hostkeys(ByteView data) {
   if (hostkeys_seen_ || !hostkeys_.unknown_keys || !hostkeys_.update) return;
   hostkeys_seen_ = true;
   size_t unsupported = 0;
-  auto offered = parse_hostkeys(data, unsupported);
+  auto offered = session::parse_hostkeys(data, unsupported);
   if (!offered) {
     on_debug(1, "client_input_hostkeys: bad hostkeys-00@openssh.com message, ignored");
     return;
@@ -212,8 +212,8 @@ void ClientConnection::on_hostkeys(ByteView data) {
     hostkeys_.update(*offered, {});  // only removals (or nothing) to do
     return;
   }
-  Bytes request = encode_hostkeys(unknown);
-  if (!mux_->send_global_request(kHostkeysProveRequest, request, true)) return;
+  Bytes request = session::encode_hostkeys(unknown);
+  if (!mux_->send_global_request(session::kHostkeysProveRequest, request, true)) return;
   on_debug(1, "client_input_hostkeys: asking server to prove ownership of " +
                   std::to_string(unknown.size()) + " keys");
   hostkeys_offered_ = std::move(*offered);
@@ -233,7 +233,7 @@ void ClientConnection::on_global_reply(bool success, ByteView data) {
   hostkeys_offered_.reset();
   if (!success) {
     on_debug(1, "Server failed to confirm ownership of private host keys");
-  } else if (!verify_hostkeys_proof(hostkeys_to_prove_, transport_->session_id(), data,
+  } else if (!session::verify_hostkeys_proof(hostkeys_to_prove_, transport_->session_id(), data,
                                     !offers_rsa_sha2())) {
     on_debug(1, "client_global_hostkeys_prove_confirm: server gave bad signature, "
                 "not updating known_hosts");

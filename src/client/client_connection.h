@@ -84,7 +84,7 @@ class ClientConnection final : public transport::TransportListener,
   const std::string& error() const { return error_; }
 
   // TransportListener
-  transport::Status check_host_key(const keys::PublicKey& key) override;
+  std::optional<transport::Status> check_host_key(const keys::PublicKey& key) override;
   void on_kex_complete(bool first) override;
   void on_server_sig_algs(const std::vector<std::string>& algorithms) override;
   transport::Status on_message(ByteView payload) override;
@@ -92,16 +92,16 @@ class ClientConnection final : public transport::TransportListener,
   void on_closed(const transport::Status& why) override;
 
   // ConnectionHandler
-  bool on_open_request(uint32_t, std::string_view, ByteView) override { return false; }
+  connection::Decision on_open_request(uint32_t, std::string_view, ByteView) override { return false; }
   void on_open_confirmed(uint32_t channel) override;
   void on_open_failed(uint32_t channel, uint32_t reason, std::string_view description) override;
   void on_data(uint32_t channel, ByteView data) override;
   void on_extended_data(uint32_t channel, uint32_t type, ByteView data) override;
   void on_eof(uint32_t channel) override;
   void on_close(uint32_t channel) override;
-  bool on_channel_request(uint32_t channel, const connection::ChannelRequest& request) override;
+  connection::Decision on_channel_request(uint32_t channel, const connection::ChannelRequest& request, bool) override;
   void on_request_reply(uint32_t channel, bool success) override;
-  bool on_global_request(std::string_view name, ByteView data) override;
+  connection::Decision on_global_request(uint64_t, std::string_view name, ByteView data, bool) override;
   void on_global_reply(bool success, ByteView data) override;
 
  private:

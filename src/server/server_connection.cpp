@@ -1,8 +1,8 @@
 #include "server/server_connection.h"
 
-#include "client/hostkeys_update.h"
+
 #include "connection/messages.h"
-#include "server/hostkeys_prove.h"
+#include "session/hostkeys.h"
 #include "wire/messages.h"
 
 namespace hashi::server {
@@ -18,7 +18,7 @@ ServerConnection::ServerConnection(transport::TransportConfig config,
       peer_port_(peer_port) {
   config_.role = transport::Role::kServer;
   transport_ = std::make_unique<transport::Transport>(config_, *this);
-  auth_ = std::make_unique<auth::ServerAuth>(*transport_, authenticator_, limits);
+  auth_ = std::make_unique<auth::ServerAuth>(*transport_, limits);
   mux_ = std::make_unique<connection::ConnectionMux>(*transport_, connection::Role::kServer,
                                                      *this);
 }
@@ -51,7 +51,7 @@ transport::Status ServerConnection::on_message(ByteView payload) {
       return transport::Status::protocol_error("unexpected message " + std::to_string(t) +
                                                " before authentication");
     }
-    auto r = auth_->on_message(payload);
+    auto r = auth::answer_query(*auth_, authenticator_, auth_->on_message(payload));
     for (const auto& e : r.events) log_.push_back(e.log_line(peer_address_, peer_port_));
     using Kind = auth::ServerAuthStatus::Kind;
     if (r.kind == Kind::kDisconnect) return transport::Status::fail(r.disconnect_reason, r.message);
@@ -70,7 +70,7 @@ transport::Status ServerConnection::on_message(ByteView payload) {
   if (t == msg::kGlobalRequest) {
     // hostkeys-prove-00's reply carries data, which the mux's boolean answer cannot.
     auto m = connection::GlobalRequestMsg::decode(payload);
-    if (m && m->name == client::kHostkeysProveRequest && m->want_reply) {
+    if (m && m->name == session::kHostkeysProveRequest && m->want_reply) {
       answer_hostkeys_prove(m->data);
       return transport::Status::ok();
     }
@@ -82,13 +82,13 @@ transport::Status ServerConnection::on_message(ByteView payload) {
 
 void ServerConnection::announce_hostkeys() {
   if (config_.host_keys.empty()) return;
-  Bytes data = hostkeys_announcement(config_.host_keys);
-  (void)mux_->send_global_request(client::kHostkeysRequest, data, false);
+  Bytes data = session::hostkeys_announcement(config_.host_keys);
+  (void)mux_->send_global_request(session::kHostkeysRequest, data, false);
 }
 
 void ServerConnection::answer_hostkeys_prove(ByteView data) {
   const auto& negotiated = transport_->negotiated();
-  auto proof = prove_hostkeys(config_.host_keys, data, transport_->session_id(),
+  auto proof = session::prove_hostkeys(config_.host_keys, data, transport_->session_id(),
                               negotiated ? negotiated->host_key : std::string());
   Bytes out;
   if (proof) {
@@ -100,14 +100,15 @@ void ServerConnection::answer_hostkeys_prove(ByteView data) {
   transport_->send(out);
 }
 
-bool ServerConnection::on_open_request(uint32_t channel, std::string_view type, ByteView) {
+connection::Decision ServerConnection::on_open_request(uint32_t channel, std::string_view type,
+                                                       ByteView) {
   if (type != "session" || !host_.may_open_session(channels_.size())) return false;
   channels_[channel];
   return true;
 }
 
-bool ServerConnection::on_channel_request(uint32_t channel,
-                                          const connection::ChannelRequest& request) {
+connection::Decision ServerConnection::on_channel_request(uint32_t channel,
+                                          const connection::ChannelRequest& request, bool) {
   auto it = channels_.find(channel);
   if (it == channels_.end()) return false;
   Channel& ch = it->second;
@@ -136,7 +137,7 @@ bool ServerConnection::on_channel_request(uint32_t channel,
   return ch.started;
 }
 
-bool ServerConnection::on_global_request(std::string_view name, ByteView) {
+connection::Decision ServerConnection::on_global_request(uint64_t, std::string_view name, ByteView, bool) {
   return false;  // keepalive@openssh.com and unknown requests get REQUEST_FAILURE, as sshd
 }
 

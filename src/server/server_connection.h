@@ -88,13 +88,13 @@ class ServerConnection final : public transport::TransportListener,
   void on_closed(const transport::Status& why) override;
 
   // ConnectionHandler
-  bool on_open_request(uint32_t channel, std::string_view type, ByteView type_specific) override;
+  connection::Decision on_open_request(uint32_t channel, std::string_view type, ByteView type_specific) override;
   void on_data(uint32_t channel, ByteView data) override;
   void on_extended_data(uint32_t channel, uint32_t type, ByteView data) override;
   void on_eof(uint32_t channel) override;
   void on_close(uint32_t channel) override;
-  bool on_channel_request(uint32_t channel, const connection::ChannelRequest& request) override;
-  bool on_global_request(std::string_view name, ByteView data) override;
+  connection::Decision on_channel_request(uint32_t channel, const connection::ChannelRequest& request, bool) override;
+  connection::Decision on_global_request(uint64_t, std::string_view name, ByteView data, bool) override;
 
  private:
   struct Channel {

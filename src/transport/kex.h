@@ -54,9 +54,11 @@ class KeyExchange {
   // Client side: `host_key_algorithm` is the negotiated one the server must sign with.
   static std::unique_ptr<KeyExchange> client(const KexMethodInfo& method, KexTranscript transcript,
                                              std::string host_key_algorithm, GexRequest gex = {});
-  // Server side: signs H with `host_key` using `host_key_algorithm`.
+  // Server side: H is signed with `host_key` using `host_key_algorithm` by whoever holds the
+  // private key: after the client's init message, awaiting_signature() is true and the reply
+  // waits for set_signature().
   static std::unique_ptr<KeyExchange> server(const KexMethodInfo& method, KexTranscript transcript,
-                                             std::shared_ptr<const keys::PrivateKey> host_key,
+                                             keys::PublicKey host_key,
                                              std::string host_key_algorithm);
   ~KeyExchange();
 
@@ -67,6 +69,12 @@ class KeyExchange {
   // malformed values, an invalid peer public value, a signature that does not verify.
   Status on_message(ByteView payload, std::vector<Bytes>& out);
   bool done() const { return done_; }
+  // Server: H is computed and the reply waits for its signature (exchange_hash() is valid).
+  bool awaiting_signature() const { return step_ == Step::kAwaitSignature && !done_; }
+  const std::string& host_key_algorithm() const { return host_key_algorithm_; }
+  // Server: queues the reply carrying `signature` (of exchange_hash()) and finishes. Error if no
+  // signature is awaited or it is empty.
+  Status set_signature(ByteView signature, std::vector<Bytes>& out);
 
   const KexMethodInfo& method() const { return method_; }
   // H (valid when done()).
@@ -78,7 +86,7 @@ class KeyExchange {
   const std::optional<keys::PublicKey>& host_key() const { return host_key_; }
 
  private:
-  enum class Step { kStart, kAwaitInit, kAwaitGexRequest, kAwaitGroup, kAwaitReply };
+  enum class Step { kStart, kAwaitInit, kAwaitGexRequest, kAwaitGroup, kAwaitReply, kAwaitSignature };
 
   KeyExchange(const KexMethodInfo& method, KexTranscript transcript);
   Status client_on_group(ByteView payload, std::vector<Bytes>& out);
@@ -99,7 +107,7 @@ class KeyExchange {
   Step step_ = Step::kStart;
   bool done_ = false;
   std::string host_key_algorithm_;
-  std::shared_ptr<const keys::PrivateKey> signer_;
+  Bytes server_value_;  // server: our value, sent with the signature
   GexRequest gex_;
   Bytes gex_p_, gex_g_;
   std::unique_ptr<crypto::KeyAgreement> agreement_;

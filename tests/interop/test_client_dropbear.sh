@@ -4,18 +4,15 @@
 #
 # Dropbear reads only the login user's ~/.ssh/authorized_keys, so as root the test logs in as a
 # dedicated throw-away user (hashitest, created once and reused); an ordinary user cannot run it
-# without touching their real ~/.ssh, and gets a "skip" line instead.
+# without touching their real ~/.ssh: the test exits 77, which ctest reports as Skipped.
 #
 #   bash tests/interop/test_client_dropbear.sh [BIN-DIR]
 #   HASHI_CLIENT=ssh bash tests/interop/test_client_dropbear.sh     # check the harness itself
 . "$(dirname "$0")/lib.sh" "$@"
 need_prog "$HASHI_CLIENT" dropbear dropbearconvert sha256sum timeout
 it_setup
-if ! dropbear_login; then
-  echo "skip dropbear-server: not root, and Dropbear only reads the real ~/.ssh/authorized_keys"
-  it_finish
-fi
-start_dropbear || { IT_FAILED=$((IT_FAILED + 1)); it_finish; }
+dropbear_login
+start_dropbear || it_finish
 P=$SERVER_PORT
 LOG=$SERVER_LOG
 DEST=$DROPBEAR_LOGIN@$HOST

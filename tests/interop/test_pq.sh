@@ -107,11 +107,11 @@ SNTRUP_OSSH=sntrup761x25519-sha512@openssh.com
 MLKEM=mlkem768x25519-sha256
 
 # --- servers: hashi-server (its defaults), sshd 9.2 (its defaults), sshd 10 in the root -------
-start_hashi_server "LogLevel DEBUG1" || { IT_FAILED=$((IT_FAILED + 1)); it_finish; }
+start_hashi_server "LogLevel DEBUG1" || it_finish
 HP=$SERVER_PORT HLOG=$SERVER_LOG
-start_sshd "LogLevel DEBUG1" || { IT_FAILED=$((IT_FAILED + 1)); it_finish; }
+start_sshd "LogLevel DEBUG1" || it_finish
 SP=$SERVER_PORT SLOG=$SERVER_LOG
-start_sshd10 || { IT_FAILED=$((IT_FAILED + 1)); it_finish; }
+start_sshd10 || it_finish
 S10P=$SERVER_PORT S10LOG=$SERVER_LOG
 
 # --- OpenSSH 9.2 ssh -> hashi-server

@@ -39,12 +39,12 @@ check_transfer() {  # check_transfer NAME LOG-WITH-KEXINITS ERR-FILE SERVER-LOG 
 # the CPU, so this keeps the wall time near that of the slowest one. Each has its own server so
 # that each log counts one connection.
 # hashi -> sshd: the client asks for the re-keys; sshd's debug log counts the KEXINITs
-start_sshd "LogLevel DEBUG1" "$KEX" || { IT_FAILED=$((IT_FAILED + 1)); it_finish; }
+start_sshd "LogLevel DEBUG1" "$KEX" || it_finish
 P_CPUSH=$SERVER_PORT L_CPUSH=$SERVER_LOG
-start_sshd "LogLevel DEBUG1" "$KEX" || { IT_FAILED=$((IT_FAILED + 1)); it_finish; }
+start_sshd "LogLevel DEBUG1" "$KEX" || it_finish
 P_CPULL=$SERVER_PORT L_CPULL=$SERVER_LOG
 # ssh -> hashi-server with RekeyLimit 1M: the server asks; ssh -vvv counts the KEXINITs
-start_hashi_server "RekeyLimit 1M" "$KEX" || { IT_FAILED=$((IT_FAILED + 1)); it_finish; }
+start_hashi_server "RekeyLimit 1M" "$KEX" || it_finish
 P_S=$SERVER_PORT L_S=$SERVER_LOG
 
 N=${MIB}MiB

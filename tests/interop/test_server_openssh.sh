@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh" "$@"
 need_prog "$(hashi_server_path)" ssh ssh-keyscan sha256sum timeout
 it_setup
-start_hashi_server "${ALL_ALGO_LINES[@]}" || { IT_FAILED=$((IT_FAILED + 1)); it_finish; }
+start_hashi_server "${ALL_ALGO_LINES[@]}" || it_finish
 P=$SERVER_PORT
 LOG=$SERVER_LOG
 DEST=$LOGIN@$HOST

@@ -157,8 +157,10 @@ void expect_complete(SessionPair& p, const Transfer& t) {
   EXPECT_TRUE(t.client_stderr == t.stderr_data) << "stderr corrupted";
   EXPECT_TRUE(p.client->stdout_queue().eof);
   EXPECT_TRUE(p.client->stderr_queue().eof);
-  // The channel closed on both sides and the session was released exactly once.
+  // The channel closed on both sides and the session was released exactly once; nobody asked
+  // for a signal.
   EXPECT_EQ(p.host.closed.size(), 1u);
+  EXPECT_TRUE(p.host.signals.empty());
   EXPECT_TRUE(p.server->channels().empty());
   // The client ends the connection after the channel closes.
   EXPECT_TRUE(p.ct().closed());
@@ -286,6 +288,47 @@ TEST(FullSession, ExitSignalGivesStatus255) {
             p.client_debug.end());
 }
 
+// A "signal" channel request (RFC 4254 section 6.9) reaches the program of that channel, once,
+// by name; the session then ends normally.
+TEST(FullSession, SignalRequestReachesTheProgram) {
+  SessionPair p;
+  auto ch = p.start_session();
+  ASSERT_TRUE(ch.has_value());
+  EXPECT_TRUE(p.host.signals.empty());
+  connection::ChannelRequest request{connection::SignalRequest{"INT"}};
+  Bytes fields;
+  request.encode_fields(fields);
+  Bytes payload;
+  connection::ChannelRequestMsg{*ch, request.name(), false, fields}.encode(payload);
+  p.ct().send(payload);
+  p.pump();
+  ASSERT_TRUE(p.server_status) << p.server_status.message();
+  using Signals = std::vector<std::pair<uint32_t, std::string>>;
+  EXPECT_EQ(p.host.signals, (Signals{{*ch, "INT"}}));
+  Transfer t;
+  t.run(p, *ch);
+  EXPECT_TRUE(p.client->finished());
+  EXPECT_EQ(p.client->exit_status(), 42);
+  EXPECT_EQ(p.host.signals, (Signals{{*ch, "INT"}}));
+  EXPECT_EQ(p.host.closed, std::vector<uint32_t>{*ch});
+}
+
+// A signal for a channel whose program never started (the exec was refused) reaches nobody.
+TEST(FullSession, SignalBeforeTheProgramStartsIsDropped) {
+  SessionPair p;
+  p.host.refuse = true;
+  p.start();
+  p.pump();
+  connection::ChannelRequest request{connection::SignalRequest{"TERM"}};
+  Bytes fields;
+  request.encode_fields(fields);
+  Bytes payload;
+  connection::ChannelRequestMsg{0, request.name(), false, fields}.encode(payload);
+  p.ct().send(payload);
+  p.pump();
+  EXPECT_TRUE(p.host.signals.empty());
+}
+
 struct FailedLogin {
   std::string error;
   std::vector<std::string> lookups;  // users the Authenticator was asked about
@@ -299,6 +342,8 @@ FailedLogin failed_login(SessionPairOptions o) {
   EXPECT_TRUE(p.client->finished());
   EXPECT_FALSE(p.server->authenticated());
   EXPECT_TRUE(p.host.started.empty());
+  EXPECT_TRUE(p.host.signals.empty());
+  EXPECT_TRUE(p.host.closed.empty());
   EXPECT_TRUE(p.ct().closed());
   EXPECT_TRUE(p.st().closed());
   EXPECT_FALSE(p.client->wants_stdin());
@@ -351,6 +396,9 @@ TEST(FullSession, RefusedExecIsReportedOnStderr) {
   EXPECT_NE(err.find("exec request failed"), std::string::npos) << err;
   EXPECT_TRUE(t.client_stdout.empty());
   EXPECT_TRUE(p.host.started.empty());
+  EXPECT_TRUE(p.host.signals.empty());
+  // The channel itself is gone, once (session_closed is about the channel, started or not).
+  EXPECT_EQ(p.host.closed.size(), 1u);
   EXPECT_TRUE(p.server->channels().empty());
   EXPECT_TRUE(p.ct().closed());
 }
@@ -377,8 +425,10 @@ TEST(FullSession, ClientDisconnectMidTransferReleasesTheSession) {
   EXPECT_FALSE(p.server_status);
   EXPECT_TRUE(p.st().closed());
   ASSERT_TRUE(p.st().peer_disconnect().has_value());
+  EXPECT_EQ(p.st().peer_disconnect()->reason, uint32_t(msg::DisconnectReason::kByApplication));
   EXPECT_EQ(p.st().peer_disconnect()->description, "user went away");
-  // The transport's on_closed releases the channel's program.
+  // The transport's on_closed releases the channel's program, exactly once.
+  EXPECT_EQ(p.host.closed, std::vector<uint32_t>{*ch});
   EXPECT_TRUE(p.server->channels().empty());
 }
 

@@ -171,7 +171,11 @@ TEST(TransportSession, NoCommonAlgorithmFails) {
   s.host_keys.push_back(std::make_shared<keys::PrivateKey>(test_host_key(keys::KeyType::kEd25519)));
   TransportPair p(std::move(c), std::move(s));
   EXPECT_FALSE(p.handshake());
-  EXPECT_NE(p.client_status.message() + p.server_status.message(), "");
+  // Whichever side negotiated first refuses with KEY_EXCHANGE_FAILED, naming the cipher.
+  const transport::Status& failed = p.client_status ? p.server_status : p.client_status;
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(failed.reason(), msg::DisconnectReason::kKeyExchangeFailed) << failed.message();
+  EXPECT_NE(failed.message().find("no matching cipher"), std::string::npos) << failed.message();
 }
 
 // A flipped bit anywhere in an encrypted packet must end the connection, never deliver garbage.
@@ -197,6 +201,12 @@ TEST(TransportSession, FlippedBitAnywhereDisconnects) {
           EXPECT_FALSE(p.server->closed());
         } else {
           EXPECT_TRUE(p.server->closed());
+          // A MAC (or AEAD tag) failure, or a length field that became impossible.
+          const transport::Status& st = p.server_status;
+          EXPECT_TRUE(st.reason() == msg::DisconnectReason::kMacError ||
+                      (st.reason() == msg::DisconnectReason::kProtocolError &&
+                       st.message().rfind("bad packet length", 0) == 0))
+              << int(st.reason()) << " " << st.message();
         }
       }
     }
@@ -227,6 +237,8 @@ TEST(TransportSession, WrongStateMessagesDisconnect) {
     p.client->send(c.payload);
     p.pump();
     EXPECT_FALSE(p.server_status);
+    EXPECT_EQ(p.server_status.reason(), msg::DisconnectReason::kProtocolError)
+        << p.server_status.message();
     EXPECT_TRUE(p.server->closed());
   }
 }
@@ -240,7 +252,10 @@ TEST(TransportSession, UpperLayerMessageDuringInitialKexDisconnects) {
   pkt.resize(16, 0);
   Bytes in(wire.begin(), wire.end());
   in.insert(in.end(), pkt.begin(), pkt.end());
-  EXPECT_FALSE(p.server->feed(in, p.now));
+  transport::Status st = p.server->feed(in, p.now);
+  EXPECT_FALSE(st);
+  EXPECT_EQ(st.reason(), msg::DisconnectReason::kProtocolError) << st.message();
+  EXPECT_NE(st.message().find("unexpected message type 94"), std::string::npos) << st.message();
   EXPECT_TRUE(p.server->closed());
 }
 
@@ -260,7 +275,10 @@ TEST(TransportSession, StrictKexRejectsIgnoreBeforeKexinit) {
   // Skip the client's version line, deliver its KEXINIT packet.
   size_t eol = 0;
   while (out[eol] != '\n') ++eol;
-  EXPECT_FALSE(p.server->feed(out.subspan(eol + 1), p.now));
+  transport::Status st = p.server->feed(out.subspan(eol + 1), p.now);
+  EXPECT_FALSE(st);
+  EXPECT_EQ(st.reason(), msg::DisconnectReason::kProtocolError) << st.message();
+  EXPECT_NE(st.message().find("strict KEX violation"), std::string::npos) << st.message();
   EXPECT_TRUE(p.server->closed());
 }
 
@@ -274,15 +292,28 @@ TEST(TransportSession, VersionLineLimits) {
 
   auto q = make_pair("curve25519-sha256", "aes128-ctr", "hmac-sha2-256");
   q.server->start(q.now);
-  EXPECT_FALSE(q.server->feed(as_bytes(std::string("hello\r\n")), q.now));
+  // A client may not send lines before its version (RFC 4253 section 4.2).
+  transport::Status st = q.server->feed(as_bytes(std::string("hello\r\n")), q.now);
+  EXPECT_FALSE(st);
+  EXPECT_EQ(st.reason(), msg::DisconnectReason::kProtocolVersionNotSupported) << st.message();
+  EXPECT_NE(st.message().find("invalid identification string"), std::string::npos)
+      << st.message();
 
   auto r = make_pair("curve25519-sha256", "aes128-ctr", "hmac-sha2-256");
   r.server->start(r.now);
-  EXPECT_FALSE(r.server->feed(as_bytes(std::string("SSH-1.5-old\r\n")), r.now));
+  st = r.server->feed(as_bytes(std::string("SSH-1.5-old\r\n")), r.now);
+  EXPECT_FALSE(st);
+  EXPECT_EQ(st.reason(), msg::DisconnectReason::kProtocolVersionNotSupported) << st.message();
+  EXPECT_NE(st.message().find("protocol major versions differ"), std::string::npos)
+      << st.message();
 
   auto t = make_pair("curve25519-sha256", "aes128-ctr", "hmac-sha2-256");
   t.client->start(t.now);
-  EXPECT_FALSE(t.client->feed(as_bytes(std::string(9000, 'x')), t.now));
+  st = t.client->feed(as_bytes(std::string(9000, 'x')), t.now);
+  EXPECT_FALSE(st);
+  EXPECT_EQ(st.reason(), msg::DisconnectReason::kProtocolVersionNotSupported) << st.message();
+  EXPECT_NE(st.message().find("identification line too long"), std::string::npos)
+      << st.message();
 }
 
 TEST(TransportSession, OversizedPacketLengthDisconnects) {
@@ -292,7 +323,11 @@ TEST(TransportSession, OversizedPacketLengthDisconnects) {
   Bytes in(wire.begin(), wire.end());
   Bytes huge = {0x7f, 0xff, 0xff, 0xff, 4};
   in.insert(in.end(), huge.begin(), huge.end());
-  EXPECT_FALSE(p.server->feed(in, p.now));
+  transport::Status st = p.server->feed(in, p.now);
+  EXPECT_FALSE(st);
+  EXPECT_EQ(st.reason(), msg::DisconnectReason::kProtocolError) << st.message();
+  EXPECT_EQ(st.message().rfind("bad packet length", 0), 0u) << st.message();
+  EXPECT_TRUE(p.server->closed());
 }
 
 TEST(TransportSession, DisconnectFromPeerClosesWithoutReply) {
@@ -302,6 +337,9 @@ TEST(TransportSession, DisconnectFromPeerClosesWithoutReply) {
   p.pump();
   EXPECT_FALSE(p.server_status);
   EXPECT_NE(p.server_status.message().find("bye"), std::string::npos);
+  ASSERT_TRUE(p.server->peer_disconnect().has_value());
+  EXPECT_EQ(p.server->peer_disconnect()->reason, uint32_t(msg::DisconnectReason::kByApplication));
+  EXPECT_EQ(p.server->peer_disconnect()->description, "bye");
   EXPECT_TRUE(p.server->pending_output().empty());
 }
 

@@ -1,6 +1,8 @@
 // Tests for src/crypto: hashes, HMAC, random, X25519/ECDH/DH agreement, DH groups.
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
 
+#include <memory>
 #include <string>
 
 #include "crypto/dh_groups.h"
@@ -144,7 +146,15 @@ TEST_P(CryptoEcdh, AgreementAndRejects) {
 INSTANTIATE_TEST_SUITE_P(Curves, CryptoEcdh,
                          ::testing::Values(std::pair{Curve::kP256, size_t{32}},
                                            std::pair{Curve::kP384, size_t{48}},
-                                           std::pair{Curve::kP521, size_t{66}}));
+                                           std::pair{Curve::kP521, size_t{66}}),
+                         [](const auto& info) {
+                           switch (info.param.first) {
+                             case Curve::kP256: return std::string("P256");
+                             case Curve::kP384: return std::string("P384");
+                             case Curve::kP521: return std::string("P521");
+                           }
+                           return std::string("unknown");
+                         });
 
 TEST(CryptoDh, Group14AgreementAndRejects) {
   const DhGroup& g = modp_group(14);
@@ -218,6 +228,84 @@ TEST(CryptoDhGroups, Rfc3526Constants) {
   EXPECT_EQ(tohex(modp_group(14).p.last(16)), "15728e5a8aacaa68ffffffffffffffff");
   EXPECT_EQ(find_modp_group(2), nullptr);
   EXPECT_EQ(find_modp_group(19), nullptr);
+}
+
+// The RFC 3526 primes, byte for byte. Each prime is defined there as
+// 2^n - 2^(n-64) - 1 + 2^64 * { [2^(n-130) pi] + k } (k = 124476, 1690314, 240904, 929484,
+// 4743158 for n = 2048 ... 8192); the digests below are SHA-256 of the big-endian prime computed
+// from that formula with an exact integer pi, and group 14 is spelled out as in RFC 3526
+// section 3. OpenSSL's own copies (BN_get_rfc3526_prime_*) are a second, independent source.
+TEST(CryptoDhGroups, Rfc3526PrimesExactly) {
+  const std::string group14 =
+      "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74"
+      "020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f1437"
+      "4fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed"
+      "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a163bf05"
+      "98da48361c55d39a69163fa8fd24cf5f83655d23dca3ad961c62f356208552bb"
+      "9ed529077096966d670c354e4abc9804f1746c08ca18217c32905e462e36ce3b"
+      "e39e772c180e86039b2783a2ec07a28fb5c55df06f4c52c9de2bcbf695581718"
+      "3995497cea956ae515d2261898fa051015728e5a8aacaa68ffffffffffffffff";
+  EXPECT_EQ(tohex(modp_group(14).p), group14);
+  struct Known {
+    int id;
+    const char* sha256;
+    BIGNUM* (*openssl)(BIGNUM*);
+  };
+  const Known known[] = {
+      {14, "d66436f79bbd6b2e38c0ffbd079be904d2641415e2e67140e09448be9a60890e",
+       BN_get_rfc3526_prime_2048},
+      {15, "48cf8b092fbce4359d9871abf74f98e25b6163379eaa15cd9087e800c6d1c55c",
+       BN_get_rfc3526_prime_3072},
+      {16, "4ee95187682bcb230ad26a95205f6920e84708f6251b3894329b09ec23919e33",
+       BN_get_rfc3526_prime_4096},
+      {17, "d1bfe6d0925ce7e4da262b62861514a7755e35831e429f343e7b864848657efd",
+       BN_get_rfc3526_prime_6144},
+      {18, "39ab4feab950a3128fb71accb9fc3965d857012e081998a85996e3ea8b3c3bcf",
+       BN_get_rfc3526_prime_8192},
+  };
+  for (const Known& k : known) {
+    SCOPED_TRACE(k.id);
+    const DhGroup& g = modp_group(k.id);
+    EXPECT_EQ(tohex(hash(HashAlg::kSha256, g.p)), k.sha256);
+    std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(k.openssl(nullptr), BN_free);
+    ASSERT_TRUE(bn);
+    Bytes openssl_p(size_t(BN_num_bytes(bn.get())));
+    BN_bn2bin(bn.get(), openssl_p.data());
+    EXPECT_EQ(tohex(g.p), tohex(openssl_p));
+    EXPECT_EQ(tohex(g.g), "02");
+  }
+}
+
+// Known answers for the modular exponentiation behind agree(): with our secret x and public
+// value X = 2^x mod p, a peer value of 2 gives 2^x = X, and a peer value of 4 gives X^2 mod p
+// (computed here with OpenSSL's BN_mod_sqr, apart from the code under test).
+TEST(CryptoDhGroups, AgreeKnownAnswers) {
+  // Exponent sizes as the kex methods use them (OpenSSL refuses one below twice the group's
+  // security strength).
+  for (auto [id, exponent_bits] : {std::pair{14, size_t{256}}, std::pair{16, size_t{512}},
+                                   std::pair{18, size_t{512}}}) {
+    SCOPED_TRACE(id);
+    const DhGroup& g = modp_group(id);
+    auto a = make_dh(g.p, g.g, exponent_bits);
+    ASSERT_TRUE(a);
+    const Bytes& x_pub = a->public_value();
+    auto k2 = a->agree(Bytes{2});
+    ASSERT_TRUE(k2);
+    EXPECT_EQ(tohex(*k2), tohex(x_pub));
+
+    using Bn = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
+    Bn p(BN_bin2bn(g.p.data(), int(g.p.size()), nullptr), BN_free);
+    Bn pub(BN_bin2bn(x_pub.data(), int(x_pub.size()), nullptr), BN_free);
+    Bn sq(BN_new(), BN_free);
+    std::unique_ptr<BN_CTX, decltype(&BN_CTX_free)> ctx(BN_CTX_new(), BN_CTX_free);
+    ASSERT_TRUE(p && pub && sq && ctx);
+    ASSERT_EQ(BN_mod_sqr(sq.get(), pub.get(), p.get(), ctx.get()), 1);
+    Bytes want(size_t(BN_num_bytes(sq.get())));
+    BN_bn2bin(sq.get(), want.data());
+    auto k4 = a->agree(Bytes{4});
+    ASSERT_TRUE(k4);
+    EXPECT_EQ(tohex(*k4), tohex(want));
+  }
 }
 
 TEST(CryptoDhGroups, ChooseGexGroup) {

@@ -201,7 +201,24 @@ INSTANTIATE_TEST_SUITE_P(
         WriterCase{KeyType::kRsa, 2048, PrivateKeyFormat::kPem, "secret",
                    "-----BEGIN RSA PRIVATE KEY-----"},
         WriterCase{KeyType::kRsa, 2048, PrivateKeyFormat::kPkcs8, "secret",
-                   "-----BEGIN ENCRYPTED PRIVATE KEY-----"}));
+                   "-----BEGIN ENCRYPTED PRIVATE KEY-----"}),
+    [](const testing::TestParamInfo<WriterCase>& info) {
+      const WriterCase& c = info.param;
+      std::string name;
+      switch (c.type) {
+        case KeyType::kEd25519: name = "Ed25519"; break;
+        case KeyType::kEcdsaP256: name = "EcdsaP256"; break;
+        case KeyType::kEcdsaP384: name = "EcdsaP384"; break;
+        case KeyType::kEcdsaP521: name = "EcdsaP521"; break;
+        case KeyType::kRsa: name = "Rsa" + std::to_string(c.bits); break;
+      }
+      switch (c.format) {
+        case PrivateKeyFormat::kOpenssh: name += "_Openssh"; break;
+        case PrivateKeyFormat::kPem: name += "_Pem"; break;
+        case PrivateKeyFormat::kPkcs8: name += "_Pkcs8"; break;
+      }
+      return name + (*c.passphrase ? "_Encrypted" : "_Plain");
+    });
 
 TEST(KeygenWriter, OpensshLayoutAsSshKeygen) {
   KeyMaterial key = KeyMaterial::generate(KeyType::kEd25519);

@@ -126,6 +126,11 @@ const KeygenCase kKeygenCases[] = {
     {"rsa", 3072, KeyType::kRsa},
 };
 
+// "ed25519", "ecdsa256", "rsa3072": a test-name part for a case.
+std::string case_name(const KeygenCase& c) {
+  return std::string(c.type) + (c.bits ? std::to_string(c.bits) : "");
+}
+
 std::string keygen(const TempDir& dir, const KeygenCase& c, const std::string& name,
                    const std::string& extra) {
   std::string path = dir.file(name);
@@ -217,7 +222,12 @@ TEST_P(KeysSshKeygen, ParseMatchesPublicFileAndFingerprint) {
 
 INSTANTIATE_TEST_SUITE_P(Keys, KeysSshKeygen,
                          ::testing::Combine(::testing::ValuesIn(kKeygenCases),
-                                            ::testing::Values("", "PEM", "PKCS8")));
+                                            ::testing::Values("", "PEM", "PKCS8")),
+                         [](const auto& info) {
+                           const char* format = std::get<1>(info.param);
+                           return case_name(std::get<0>(info.param)) + "_" +
+                                  (*format ? format : "OpenSSH");
+                         });
 
 // Encryption tests use a 2048-bit RSA key: the cipher path is what is tested, and ssh-keygen's
 // 3072-bit generation costs seconds per key.
@@ -271,10 +281,12 @@ TEST_P(KeysEncryptedPem, PemWithPassphrase) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Keys, KeysEncrypted, ::testing::ValuesIn(kEncryptedCases));
+INSTANTIATE_TEST_SUITE_P(Keys, KeysEncrypted, ::testing::ValuesIn(kEncryptedCases),
+                         [](const auto& info) { return case_name(info.param); });
 INSTANTIATE_TEST_SUITE_P(Keys, KeysEncryptedPem,
                          ::testing::Values(kEncryptedCases[1], kEncryptedCases[2],
-                                           kEncryptedCases[3]));
+                                           kEncryptedCases[3]),
+                         [](const auto& info) { return case_name(info.param); });
 
 TEST(KeysPrivateKey, OpensslPkcs8IncludingEd25519) {
   TempDir dir;
@@ -536,10 +548,54 @@ TEST(KeysPublicKey, MalformedBlobsRejected) {
   EXPECT_FALSE(empty.verify("ssh-ed25519", {}, {}));
 }
 
+// Known answers from OpenBSD's regress/lib/libutil/bcrypt_pbkdf (the vectors other
+// implementations, e.g. RustCrypto's bcrypt-pbkdf, test against): NULs inside the passphrase and
+// the salt, output lengths that are and are not a multiple of the 32-byte block (the strided
+// output), and several round counts.
+TEST(KeysBcryptPbkdf, OpenbsdRegressVectors) {
+  struct Vector {
+    std::string_view passphrase;
+    std::string_view salt;
+    uint32_t rounds;
+    const char* out_hex;
+  };
+  using namespace std::string_view_literals;
+  const std::string_view lorem =
+      "Lorem ipsum dolor sit amet, consectetur adipisicing elit, sed do eiusmod tempor incididunt "
+      "ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation "
+      "ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in "
+      "reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur. Excepteur "
+      "sint occaecat cupidatat non proident, sunt in culpa qui officia deserunt mollit anim id "
+      "est laborum.";
+  const Vector vectors[] = {
+      {"password", "salt", 4, "5bbf0cc293587f1c3635555c27796598d47e579071bf427e9d8fbe842aba34d9"},
+      {"password", "\0"sv, 4, "c12b566235eee04c212598970a579a67"},
+      {"\0"sv, "salt", 4, "6051be18c2f4f82cbf0efee5471b4bb9"},
+      {"password\0"sv, "salt\0"sv, 4,
+       "7410e44cf4fa07bfaac8a928b1727fac001375e7bf7384370f48efd121743050"},
+      {"pass\0wor"sv, "sa\0l"sv, 4, "c2bffd9db38f6569efef4372f4de83c0"},
+      {"pass\0word"sv, "sa\0lt"sv, 4, "4ba4ac3925c0e8d7f0cdb6bb1684a56f"},
+      {"password", "salt", 8,
+       "e1367ec5151a33faac4cc1c144cd23fa15d5548493ecc99b9b5d9c0d3b27bec76227ea66088b849b20ab7aa4"
+       "78010246e74bba51723fefa9f9474d6508845e8d"},
+      {"password", "salt", 42, "833cf0dcf56db65608e8f0dc0ce882bd"},
+      {lorem, "salis\0"sv, 8, "10978b07253df57f71a162eb0e8ad30a"},
+  };
+  for (const Vector& v : vectors) {
+    SCOPED_TRACE(std::string(v.out_hex));
+    Bytes out(std::string_view(v.out_hex).size() / 2);
+    ASSERT_TRUE(bcrypt_pbkdf(v.passphrase, as_bytes(v.salt), v.rounds, out));
+    std::string hex;
+    for (uint8_t b : out) {
+      static const char* kDigits = "0123456789abcdef";
+      hex += kDigits[b >> 4];
+      hex += kDigits[b & 15];
+    }
+    EXPECT_EQ(hex, v.out_hex);
+  }
+}
+
 TEST(KeysBcryptPbkdf, DeterministicAndParameterChecked) {
-  // Known answer from OpenBSD's regress/lib/libutil/bcrypt_pbkdf (pass "password", salt "salt",
-  // 4 rounds, 32 bytes) is checked indirectly by decrypting ssh-keygen's keys above; here the
-  // parameter checks and stride behaviour.
   Bytes a(48), b(48), c(16);
   ASSERT_TRUE(bcrypt_pbkdf("password", as_bytes("salt"), 2, a));
   ASSERT_TRUE(bcrypt_pbkdf("password", as_bytes("salt"), 2, b));

@@ -93,7 +93,7 @@ TEST(MlKem, InfoSizes) {
 // the random ciphertext are absorbed into a second SHAKE-128, whose first 32 bytes are compared.
 // The expected value is the README's ML-KEM-768 hash for 10 000 tests of final FIPS 203 (d || k
 // hashed by G): f959d18d3d1180121433bf0e05f11e7908cf9d03edc150b2b07cb90bef5bc1c1.
-TEST(MlKem, CctvAccumulated10000) {
+TEST(MlKemSlow, CctvAccumulated10000) {
   constexpr int kTests = 10000;
   constexpr size_t kPerTest = 3 * 32 + kMlKem768CiphertextLen;
   Shake rng("SHAKE128");
@@ -351,8 +351,9 @@ TEST(MlKem, ConstantTimeUnderValgrind) {
   EXPECT_EQ(Bytes(k_rej.begin(), k_rej.end()), rejection_secret(bv(dk), bad));
 }
 
-// 10 000 random key pairs and encapsulations: decapsulation always agrees (issue 10).
-TEST(MlKem, RandomRoundTrips10000) {
+// 10 000 random key pairs and encapsulations: decapsulation always agrees (issue 10). A "Slow"
+// suite: minutes under ASan, so it runs in the optimised build (label "slow").
+TEST(MlKemSlow, RandomRoundTrips10000) {
   const Kem& kem = mlkem768();
   const auto start = std::chrono::steady_clock::now();
   Bytes ek, ct;

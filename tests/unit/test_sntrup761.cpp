@@ -283,8 +283,9 @@ TEST(Sntrup761, WrongLengthsAreRefused) {
   EXPECT_EQ(out, ss);
 }
 
-// 10,000 encapsulate/decapsulate pairs with RAND_bytes randomness (100 key pairs x 100).
-TEST(Sntrup761, TenThousandRandomRoundTrips) {
+// 10,000 encapsulate/decapsulate pairs with RAND_bytes randomness (100 key pairs x 100). A
+// "Slow" suite: minutes under ASan, so it runs in the optimised build (label "slow").
+TEST(Sntrup761Slow, TenThousandRandomRoundTrips) {
   const Kem& kem = sntrup761();
   const auto start = std::chrono::steady_clock::now();
   int failures = 0;
