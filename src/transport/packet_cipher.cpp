@@ -549,6 +549,22 @@ const CipherInfo* checked_cipher(std::string_view cipher, ByteView key, ByteView
 
 }  // namespace
 
+std::vector<std::string_view> cipher_names() {
+  std::vector<std::string_view> out;
+  for (const auto& c : kCiphers) {
+    out.push_back(c.name);
+  }
+  return out;
+}
+
+std::vector<std::string_view> mac_names() {
+  std::vector<std::string_view> out;
+  for (const auto& m : kMacs) {
+    out.push_back(m.name);
+  }
+  return out;
+}
+
 const CipherInfo* find_cipher(std::string_view name) {
   for (const auto& c : kCiphers) {
     if (c.name == name) {
