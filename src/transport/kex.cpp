@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "crypto/secret.h"
 #include "crypto/dh_groups.h"
 #include "crypto/mlkem768.h"
 #include "crypto/sntrup761.h"
@@ -55,6 +56,14 @@ void append_mpint_secret(SecretBytes& out, ByteView magnitude) {
 }
 
 }  // namespace
+
+std::vector<std::string_view> kex_method_names() {
+  std::vector<std::string_view> out;
+  for (const auto& m : kMethods) {
+    out.push_back(m.name);
+  }
+  return out;
+}
 
 const KexMethodInfo* find_kex_method(std::string_view name) {
   for (const auto& m : kMethods) {

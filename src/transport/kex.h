@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/secret.h"
 #include "crypto/hash.h"
 #include "crypto/kem.h"
 #include "crypto/kex_primitives.h"
@@ -32,6 +33,8 @@ struct KexMethodInfo {
 
 // The kex method table; nullptr for unknown names.
 const KexMethodInfo* find_kex_method(std::string_view name);
+// Every name in that table (config/algorithms.cpp's registry must name exactly these).
+std::vector<std::string_view> kex_method_names();
 
 // What both sides hash into H besides the method's own values.
 struct KexTranscript {

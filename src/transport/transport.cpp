@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "crypto/secret.h"
 #include "crypto/hash.h"
 #include "wire/messages.h"
 #include "wire/reader.h"
