@@ -37,6 +37,9 @@ struct Connection::WrappedPolicies final : session::Authenticator,
   void check_user(const std::string& user, std::function<void(bool)> done) override {
     inner.authenticator->check_user(user, then_kick(std::move(done)));
   }
+  std::optional<uint32_t> max_auth_tries() const override {
+    return inner.authenticator->max_auth_tries();
+  }
   void check_key(const std::string& user, const keys::PublicKey& key,
                  std::function<void(std::optional<keys::KeyOptions>)> done) override {
     inner.authenticator->check_key(user, key, then_kick(std::move(done)));

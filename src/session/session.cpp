@@ -419,8 +419,10 @@ void Session::answer_signature(uint64_t id, Bytes signature) {
 void Session::fail_signature(uint64_t id) {
   if (take(impl_->sign_query, id)) impl_->transport->fail_signature();
 }
-void Session::answer_user(uint64_t id, bool may_log_in) {
-  if (take(impl_->user_query, id)) impl_->answered(impl_->server_auth->answer_user(may_log_in));
+void Session::answer_user(uint64_t id, bool may_log_in, std::optional<uint32_t> max_auth_tries) {
+  if (take(impl_->user_query, id)) {
+    impl_->answered(impl_->server_auth->answer_user(may_log_in, max_auth_tries));
+  }
 }
 void Session::answer_key(uint64_t id, std::optional<keys::KeyOptions> options) {
   if (take(impl_->key_query, id)) {
