@@ -366,7 +366,7 @@ void ConnectionMux::consume(uint32_t channel, size_t n) {
   c->recv_unconsumed -= taken;
   c->recv_consumed += taken;
   // No point returning window the peer can no longer use, or sending after our CLOSE.
-  if (c->got_eof || c->sent_close) return;
+  if (c->got_eof || c->sent_close || c->got_close) return;
   uint32_t threshold = std::max<uint32_t>(limits_.window_size / 2, 1);
   if (c->recv_consumed < threshold) return;
   uint32_t add = c->recv_consumed;
@@ -379,13 +379,17 @@ void ConnectionMux::consume(uint32_t channel, size_t n) {
 
 size_t ConnectionMux::send_window(uint32_t channel) const {
   const Channel* c = find(channel);
-  if (c == nullptr || c->state != Channel::State::kOpen || c->sent_eof || c->sent_close) return 0;
+  if (c == nullptr || c->state != Channel::State::kOpen || c->sent_eof || c->sent_close ||
+      c->got_close) {
+    return 0;
+  }
   return size_t(c->send_window);
 }
 
 bool ConnectionMux::can_send(uint32_t channel) const {
   const Channel* c = find(channel);
-  return c != nullptr && c->state == Channel::State::kOpen && !c->sent_eof && !c->sent_close;
+  return c != nullptr && c->state == Channel::State::kOpen && !c->sent_eof && !c->sent_close &&
+         !c->got_close;
 }
 
 size_t ConnectionMux::send_data(uint32_t channel, ByteView data) {
@@ -447,6 +451,10 @@ bool ConnectionMux::close(uint32_t channel) {
   out_.clear();
   ChannelOnlyMsg{msg::kChannelClose, c->peer_id}.encode(out_);
   send_out();
+  if (c->got_close) {  // the reply to the peer's held CLOSE: closed both ways now
+    release(channel);
+    handler_.on_close(channel);
+  }
   return true;
 }
 
@@ -474,7 +482,11 @@ ConnResult ConnectionMux::on_close(ByteView payload) {
   }
   // RFC 4254 section 5.3: reply with our CLOSE unless we sent it already. Then the channel is
   // closed on both sides and its id is free.
+  if (c->got_close) return fail(ConnError::kUnknownChannel, "repeated close for channel " +
+                                                                 std::to_string(id));
   if (!c->sent_close) {
+    c->got_close = true;
+    if (!handler_.on_peer_close(id)) return {};  // held until close(id)
     out_.clear();
     ChannelOnlyMsg{msg::kChannelClose, c->peer_id}.encode(out_);
     send_out();

@@ -114,6 +114,10 @@ class ConnectionHandler {
   virtual void on_eof(uint32_t channel) = 0;
   // Both sides have sent CLOSE; the id is free and may be reused by the next open.
   virtual void on_close(uint32_t channel) = 0;
+  // The peer sent CLOSE first. Return false to hold our CLOSE (and the id) until close(channel),
+  // e.g. until the data received before it has reached the program: no byte sent before a clean
+  // close is lost. Until then nothing can be sent on the channel. Default: reply at once.
+  virtual bool on_peer_close(uint32_t channel) { return true; }
   // The peer's window grew: more can be sent.
   virtual void on_window_available(uint32_t channel) {}
   // A channel request; return true for success. The mux replies SUCCESS/FAILURE if want_reply;
@@ -201,6 +205,7 @@ class ConnectionMux {
     bool sent_eof = false;
     bool sent_close = false;
     bool got_eof = false;
+    bool got_close = false;  // the peer's CLOSE came first and our reply is held
     uint32_t peer_id = 0;
     uint32_t peer_max_packet = 0;
     uint64_t send_window = 0;      // never above kMaxWindow

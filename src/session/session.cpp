@@ -33,6 +33,7 @@ struct Session::Impl final : transport::TransportListener, connection::Connectio
     bool eof = false;
     bool input_signalled = false;  // a ChannelInput is queued and not yet looked at
     bool blocked = false;          // the program was told "not writable": wake it later
+    bool peer_closed = false;      // the peer's CLOSE is held until the input is consumed
     bool closed = false;  // CLOSE both ways; kept until ChannelClosed is popped, so the input
                           // queued before it can still be read
   };
@@ -275,6 +276,14 @@ struct Session::Impl final : transport::TransportListener, connection::Connectio
     emit(ChannelEof{channel});
   }
 
+  // The peer's CLOSE first: our reply waits until the program took the input queued before it.
+  bool on_peer_close(uint32_t channel) override {
+    Channel& c = channels[channel];
+    if (c.input[0].pending().empty() && c.input[1].pending().empty()) return true;
+    c.peer_closed = true;
+    return false;
+  }
+
   void on_close(uint32_t channel) override {
     channels[channel].closed = true;
     emit(ChannelClosed{channel});
@@ -476,13 +485,17 @@ void Session::consume_input(uint32_t channel, int stream, size_t n) {
   q.consume(n);
   it->second.input_signalled = false;
   impl_->mux->consume(channel, n);
+  const Impl::Channel& c = it->second;
+  if (c.peer_closed && c.input[0].pending().empty() && c.input[1].pending().empty()) {
+    impl_->mux->close(channel);  // the reply to the held CLOSE; ChannelClosed follows
+  }
 }
 
 bool Session::input_eof(uint32_t channel) const {
   auto it = impl_->channels.find(channel);
   if (it == impl_->channels.end()) return true;
   const Impl::Channel& c = it->second;
-  return c.eof && c.input[0].pending().empty() && c.input[1].pending().empty();
+  return (c.eof || c.peer_closed) && c.input[0].pending().empty() && c.input[1].pending().empty();
 }
 
 size_t Session::send_window(uint32_t channel) const { return impl_->send_window(channel); }

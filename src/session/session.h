@@ -161,8 +161,10 @@ struct ChannelWritable {
 struct ChannelEof {
   uint32_t channel;
 };
-// Both sides sent CLOSE. Input queued before it can still be read until this event is popped;
-// then it is dropped and the id is free.
+// Both sides sent CLOSE. When the peer's CLOSE comes first while input is still queued, our
+// CLOSE is held (send_window is 0, input_eof becomes true once drained) until consume_input took
+// the last byte, so no byte sent before a clean close is lost; a program that never reads keeps
+// the channel open. After this event is popped the id is free.
 struct ChannelClosed {
   uint32_t channel;
 };

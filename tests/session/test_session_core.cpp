@@ -584,6 +584,48 @@ TEST(SessionCore, NeverReadingPeerBoundsServerOutput) {
   EXPECT_TRUE(w.server->writable(*server_ch));
 }
 
+// The peer sends data, EOF and CLOSE at once while the program is not reading: our CLOSE waits
+// until the program took every byte, so nothing sent before a clean close is lost.
+TEST(SessionCore, PeerCloseWaitsUntilTheInputWasConsumed) {
+  Wire w;
+  std::optional<uint32_t> server_ch;
+  w.on_server = [&](const Event& e) {
+    w.default_server(e);
+    if (auto* o = std::get_if<session::ChannelOpenRequest>(&e)) {
+      server_ch = o->channel;
+      w.server->accept_channel(o->channel);
+    }
+  };
+  w.start();
+  w.pump();
+  uint32_t ch = *w.client->open_channel("session");
+  w.pump();
+  ASSERT_TRUE(server_ch.has_value());
+  Bytes data = pattern(21, 300 * 1024);
+  ASSERT_EQ(w.client->send(ch, data), data.size());
+  ASSERT_TRUE(w.client->send_eof(ch));
+  ASSERT_TRUE(w.client->close_channel(ch));
+  w.pump();
+  // Held: the server has not answered the CLOSE, the input is all there.
+  EXPECT_TRUE(of<session::ChannelClosed>(w.client_events).empty());
+  EXPECT_TRUE(of<session::ChannelClosed>(w.server_events).empty());
+  EXPECT_EQ(w.server->send_window(*server_ch), 0u);  // nothing more may be sent on it
+  Bytes got;
+  while (!w.server->channel_input(*server_ch, 0).empty()) {
+    ByteView in = w.server->channel_input(*server_ch, 0);
+    size_t n = std::min<size_t>(in.size(), 7000);
+    got.insert(got.end(), in.begin(), in.begin() + n);
+    w.server->consume_input(*server_ch, 0, n);
+    w.pump();
+  }
+  EXPECT_TRUE(got == data);
+  // The last byte taken sent our CLOSE: both sides see the channel closed.
+  EXPECT_EQ(of<session::ChannelClosed>(w.server_events).size(), 1u);
+  EXPECT_EQ(of<session::ChannelClosed>(w.client_events).size(), 1u);
+  EXPECT_FALSE(w.client->closed());
+  EXPECT_FALSE(w.server->closed());
+}
+
 // ---- host-key questions answered late ----
 
 TEST(SessionCore, SignQueryAnsweredLate) {
