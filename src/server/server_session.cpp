@@ -87,6 +87,10 @@ void ServerHandler::on_event(net::Connection& c, session::Event& event) {
     }
   } else if (auto* request = std::get_if<session::ChannelRequestEvent>(&event)) {
     on_channel_request(c, *request);
+  } else if (auto* input = std::get_if<session::ChannelInput>(&event)) {
+    drop_unclaimed_input(s, input->channel);
+  } else if (auto* eof = std::get_if<session::ChannelEof>(&event)) {
+    drop_unclaimed_input(s, eof->channel);
   } else if (auto* closed = std::get_if<session::ChannelClosed>(&event)) {
     channels_.erase(closed->channel);  // the endpoint hung up its program, if still running
   } else if (auto* global = std::get_if<session::GlobalRequest>(&event)) {
@@ -95,6 +99,14 @@ void ServerHandler::on_event(net::Connection& c, session::Event& event) {
   } else if (auto* end = std::get_if<session::Closed>(&event)) {
     log_closed(c, *end);
   }
+}
+
+// Input for a session channel with no program (none started yet, or refused) is dropped, as
+// sshd does; kept, it would hold back the client's window and a CLOSE it sent.
+void ServerHandler::drop_unclaimed_input(session::Session& s, uint32_t channel) {
+  auto it = channels_.find(channel);
+  if (it != channels_.end() && it->second.started) return;  // the endpoint reads it
+  for (int stream : {0, 1}) s.consume_input(channel, stream, s.channel_input(channel, stream).size());
 }
 
 void ServerHandler::log_closed(net::Connection& c, const session::Closed& closed) {

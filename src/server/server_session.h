@@ -94,6 +94,7 @@ class ServerHandler final : public net::ConnectionHandler {
   void on_channel_request(net::Connection& c, session::ChannelRequestEvent& request);
   bool start_session(net::Connection& c, uint32_t channel, const SessionStart& start);
   bool accept_env(const std::string& name) const;
+  void drop_unclaimed_input(session::Session& s, uint32_t channel);
   void log_closed(net::Connection& c, const session::Closed& closed);
 
   void program_exited();
