@@ -544,10 +544,11 @@ TEST(SessionCore, TooManyHeldMessagesDisconnects) {
 
 // ---- a peer that never reads ----
 
-TEST(SessionCore, NeverReadingPeerBoundsServerOutput) {
-  Wire w;
+// Starts `w`, logs in and opens one session channel the server accepts. Returns the client's and
+// the server's ids for it.
+std::optional<std::pair<uint32_t, uint32_t>> open_accepted_channel(Wire& w) {
   std::optional<uint32_t> server_ch;
-  w.on_server = [&](const Event& e) {
+  w.on_server = [&w, &server_ch](const Event& e) {
     w.default_server(e);
     if (auto* o = std::get_if<session::ChannelOpenRequest>(&e)) {
       server_ch = o->channel;
@@ -556,10 +557,18 @@ TEST(SessionCore, NeverReadingPeerBoundsServerOutput) {
   };
   w.start();
   w.pump();
-  uint32_t ch = *w.client->open_channel("session");
-  (void)ch;
+  std::optional<uint32_t> ch = w.client->open_channel("session");
   w.pump();
-  ASSERT_TRUE(server_ch.has_value());
+  w.on_server = [&w](const Event& e) { w.default_server(e); };
+  if (!ch || !server_ch) return std::nullopt;
+  return std::pair{*ch, *server_ch};
+}
+
+TEST(SessionCore, NeverReadingPeerBoundsServerOutput) {
+  Wire w;
+  auto ids = open_accepted_channel(w);
+  ASSERT_TRUE(ids.has_value());
+  std::optional<uint32_t> server_ch = ids->second;
   w.client_reads = false;  // from now on nothing the server writes is read
   Bytes chunk = pattern(9, 64 * 1024);
   size_t max_pending = 0, total = 0;
@@ -588,19 +597,10 @@ TEST(SessionCore, NeverReadingPeerBoundsServerOutput) {
 // until the program took every byte, so nothing sent before a clean close is lost.
 TEST(SessionCore, PeerCloseWaitsUntilTheInputWasConsumed) {
   Wire w;
-  std::optional<uint32_t> server_ch;
-  w.on_server = [&](const Event& e) {
-    w.default_server(e);
-    if (auto* o = std::get_if<session::ChannelOpenRequest>(&e)) {
-      server_ch = o->channel;
-      w.server->accept_channel(o->channel);
-    }
-  };
-  w.start();
-  w.pump();
-  uint32_t ch = *w.client->open_channel("session");
-  w.pump();
-  ASSERT_TRUE(server_ch.has_value());
+  auto ids = open_accepted_channel(w);
+  ASSERT_TRUE(ids.has_value());
+  auto [ch, server_ch_id] = *ids;
+  std::optional<uint32_t> server_ch = server_ch_id;
   Bytes data = pattern(21, 300 * 1024);
   ASSERT_EQ(w.client->send(ch, data), data.size());
   ASSERT_TRUE(w.client->send_eof(ch));
