@@ -503,7 +503,9 @@ size_t Session::send_window(uint32_t channel) const { return impl_->send_window(
 size_t Session::send(uint32_t channel, ByteView data) {
   size_t n = std::min(data.size(), impl_->send_window(channel));
   size_t taken = impl_->mux->send_data(channel, data.first(n));
-  if (taken < data.size()) (void)impl_->send_window(channel);  // marks it blocked if it is
+  // Marks the channel blocked if this used up its room (whether or not the caller wanted more:
+  // an endpoint that sent exactly the window it was told waits for ChannelWritable too).
+  (void)impl_->send_window(channel);
   return taken;
 }
 
@@ -511,7 +513,7 @@ size_t Session::send_stderr(uint32_t channel, ByteView data) {
   size_t n = std::min(data.size(), impl_->send_window(channel));
   size_t taken = impl_->mux->send_extended_data(channel, connection::kExtendedDataStderr,
                                                 data.first(n));
-  if (taken < data.size()) (void)impl_->send_window(channel);
+  (void)impl_->send_window(channel);
   return taken;
 }
 

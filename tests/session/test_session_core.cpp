@@ -593,6 +593,36 @@ TEST(SessionCore, NeverReadingPeerBoundsServerOutput) {
   EXPECT_TRUE(w.server->writable(*server_ch));
 }
 
+// The window alone (output drained all along): a channel that used up the peer's window hears
+// ChannelWritable when the peer's WINDOW_ADJUST comes, without being asked again.
+TEST(SessionCore, WindowAdjustWakesABlockedChannel) {
+  Wire w;
+  auto ids = open_accepted_channel(w);
+  ASSERT_TRUE(ids.has_value());
+  auto [ch, server_ch] = *ids;
+  Bytes chunk = pattern(5, 32 * 1024);
+  size_t total = 0;
+  // Never more than the room it was told, as an endpoint does, and no question after the last
+  // send: no short send and no zero answer said "blocked".
+  while (total < size_t(connection::kDefaultWindowSize)) {
+    size_t room = w.server->send_window(server_ch);
+    if (room == 0) break;
+    total += w.server->send(server_ch, ByteView(chunk).first(std::min(room, chunk.size())));
+    w.pump();
+  }
+  EXPECT_EQ(total, size_t(connection::kDefaultWindowSize));
+  w.server_events.clear();
+  // The client's program reads it all: WINDOW_ADJUST goes out, the server hears ChannelWritable.
+  ByteView in = w.client->channel_input(ch, 0);
+  EXPECT_EQ(in.size(), total);
+  w.client->consume_input(ch, 0, in.size());
+  w.pump();
+  auto writable = of<session::ChannelWritable>(w.server_events);
+  ASSERT_EQ(writable.size(), 1u);
+  EXPECT_EQ(writable[0].channel, server_ch);
+  EXPECT_TRUE(w.server->writable(server_ch));
+}
+
 // The peer sends data, EOF and CLOSE at once while the program is not reading: our CLOSE waits
 // until the program took every byte, so nothing sent before a clean close is lost.
 TEST(SessionCore, PeerCloseWaitsUntilTheInputWasConsumed) {
