@@ -256,12 +256,8 @@ void Connection::arm_read() {
   socket_.async_wait(Socket::wait_read, [self = shared_from_this()](std::error_code ec) {
     self->reading_ = false;
     if (ec) return;
+    // A WINDOW_ADJUST that re-opens a blocked channel comes out as ChannelWritable.
     self->read_socket();
-    // A WINDOW_ADJUST may have come in: endpoints with send room again resume (an endpoint
-    // already waiting on its source does nothing).
-    for (auto& [channel, endpoint] : self->endpoints_) {
-      if (self->session_->send_window(channel) > 0) endpoint->on_writable();
-    }
     self->service();
   });
 }
