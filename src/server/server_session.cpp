@@ -101,12 +101,16 @@ void ServerHandler::on_event(net::Connection& c, session::Event& event) {
   }
 }
 
-// Input for a session channel with no program (none started yet, or refused) is dropped, as
-// sshd does; kept, it would hold back the client's window and a CLOSE it sent.
+// Input for a session channel that runs no program (none asked for yet, or refused) is dropped:
+// kept, it would hold back the client's window and, the Session holding a CLOSE until queued
+// input is consumed, a CLOSE the client sent. (A client sends its data after exec/shell, which
+// starts the program at once, so nothing meant for a program is lost.)
 void ServerHandler::drop_unclaimed_input(session::Session& s, uint32_t channel) {
   auto it = channels_.find(channel);
   if (it != channels_.end() && it->second.started) return;  // the endpoint reads it
-  for (int stream : {0, 1}) s.consume_input(channel, stream, s.channel_input(channel, stream).size());
+  for (int stream : {0, 1}) {
+    s.consume_input(channel, stream, s.channel_input(channel, stream).size());
+  }
 }
 
 void ServerHandler::log_closed(net::Connection& c, const session::Closed& closed) {
