@@ -37,6 +37,9 @@ struct Connection::WrappedPolicies final : session::Authenticator,
   void check_user(const std::string& user, std::function<void(bool)> done) override {
     inner.authenticator->check_user(user, then_kick(std::move(done)));
   }
+  std::optional<uint32_t> max_auth_tries() const override {
+    return inner.authenticator->max_auth_tries();
+  }
   void check_key(const std::string& user, const keys::PublicKey& key,
                  std::function<void(std::optional<keys::KeyOptions>)> done) override {
     inner.authenticator->check_key(user, key, then_kick(std::move(done)));
@@ -253,12 +256,8 @@ void Connection::arm_read() {
   socket_.async_wait(Socket::wait_read, [self = shared_from_this()](std::error_code ec) {
     self->reading_ = false;
     if (ec) return;
+    // A WINDOW_ADJUST that re-opens a blocked channel comes out as ChannelWritable.
     self->read_socket();
-    // A WINDOW_ADJUST may have come in: endpoints with send room again resume (an endpoint
-    // already waiting on its source does nothing).
-    for (auto& [channel, endpoint] : self->endpoints_) {
-      if (self->session_->send_window(channel) > 0) endpoint->on_writable();
-    }
     self->service();
   });
 }

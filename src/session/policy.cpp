@@ -11,11 +11,10 @@ struct Router {
   const Policies& policies;
 
   bool operator()(const UserQuery& q) const {
-    if (policies.authenticator == nullptr) {
-      return answer([&](Session& s) { s.answer_user(q.id, false); });
-    }
-    policies.authenticator->check_user(q.user, [w = weak, id = q.id](bool ok) {
-      if (auto s = w.lock()) s->answer_user(id, ok);
+    if (policies.authenticator == nullptr) return answer([&](Session& s) { s.answer_user(q.id, false); });
+    Authenticator* authenticator = policies.authenticator;
+    authenticator->check_user(q.user, [w = weak, id = q.id, authenticator](bool ok) {
+      if (auto s = w.lock()) s->answer_user(id, ok, authenticator->max_auth_tries());
     });
     return true;
   }

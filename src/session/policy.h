@@ -23,6 +23,9 @@ class Authenticator {
   virtual void check_user(const std::string& user, std::function<void(bool)> done) = 0;
   virtual void check_key(const std::string& user, const keys::PublicKey& key,
                          std::function<void(std::optional<keys::KeyOptions>)> done) = 0;
+  // The MaxAuthTries in force once check_user has answered (a Match block may set it); nullopt
+  // keeps SessionConfig::max_auth_tries.
+  virtual std::optional<uint32_t> max_auth_tries() const { return std::nullopt; }
 };
 
 // Server: signs the exchange hash with a host key (the private key may live in another process).

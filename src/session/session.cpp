@@ -438,8 +438,10 @@ void Session::answer_signature(uint64_t id, Bytes signature) {
 void Session::fail_signature(uint64_t id) {
   if (take(impl_->sign_query, id)) impl_->transport->fail_signature();
 }
-void Session::answer_user(uint64_t id, bool may_log_in) {
-  if (take(impl_->user_query, id)) impl_->answered(impl_->server_auth->answer_user(may_log_in));
+void Session::answer_user(uint64_t id, bool may_log_in, std::optional<uint32_t> max_auth_tries) {
+  if (take(impl_->user_query, id)) {
+    impl_->answered(impl_->server_auth->answer_user(may_log_in, max_auth_tries));
+  }
 }
 void Session::answer_key(uint64_t id, std::optional<keys::KeyOptions> options) {
   if (take(impl_->key_query, id)) {
@@ -500,7 +502,7 @@ bool Session::input_eof(uint32_t channel) const {
   auto it = impl_->channels.find(channel);
   if (it == impl_->channels.end()) return true;
   const Impl::Channel& c = it->second;
-  return c.eof && c.input[0].pending().empty() && c.input[1].pending().empty();
+  return (c.eof || c.peer_closed) && c.input[0].pending().empty() && c.input[1].pending().empty();
 }
 
 size_t Session::send_window(uint32_t channel) const { return impl_->send_window(channel); }
@@ -508,7 +510,9 @@ size_t Session::send_window(uint32_t channel) const { return impl_->send_window(
 size_t Session::send(uint32_t channel, ByteView data) {
   size_t n = std::min(data.size(), impl_->send_window(channel));
   size_t taken = impl_->mux->send_data(channel, data.first(n));
-  if (taken < data.size()) (void)impl_->send_window(channel);  // marks it blocked if it is
+  // Marks the channel blocked if this used up its room (whether or not the caller wanted more:
+  // an endpoint that sent exactly the window it was told waits for ChannelWritable too).
+  (void)impl_->send_window(channel);
   return taken;
 }
 
@@ -516,7 +520,7 @@ size_t Session::send_stderr(uint32_t channel, ByteView data) {
   size_t n = std::min(data.size(), impl_->send_window(channel));
   size_t taken = impl_->mux->send_extended_data(channel, connection::kExtendedDataStderr,
                                                 data.first(n));
-  if (taken < data.size()) (void)impl_->send_window(channel);
+  (void)impl_->send_window(channel);
   return taken;
 }
 

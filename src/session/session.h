@@ -227,7 +227,9 @@ class Session {
   void answer_host_key(uint64_t id, Status verdict);
   void answer_signature(uint64_t id, Bytes signature);
   void fail_signature(uint64_t id);
-  void answer_user(uint64_t id, bool may_log_in);
+  // `max_auth_tries`, when given, replaces SessionConfig::max_auth_tries from then on (a Match
+  // block for the user may set MaxAuthTries, known only once the user is).
+  void answer_user(uint64_t id, bool may_log_in, std::optional<uint32_t> max_auth_tries = {});
   void answer_key(uint64_t id, std::optional<keys::KeyOptions> options);
 
   // ---- channels ----

@@ -79,8 +79,6 @@ struct Wire {
   std::mt19937 rng{777};
   size_t max_chunk = 0;  // 0: whole; else random pieces of 1..max_chunk bytes
   bool server_reads = true, client_reads = true;
-  bool accept_opens = false;  // default_server accepts channel opens at once
-  std::optional<uint32_t> last_server_open;
 
   explicit Wire(SessionConfig c = client_config(), SessionConfig s = server_config())
       : client(std::make_shared<Session>(std::move(c))),
@@ -95,29 +93,12 @@ struct Wire {
     }
   }
   void default_server(const Event& e) {
-    if (auto* q = std::get_if<session::UserQuery>(&e)) {
-      server->answer_user(q->id, q->user == "alice");
-    }
+    if (auto* q = std::get_if<session::UserQuery>(&e)) server->answer_user(q->id, q->user == "alice");
     if (auto* q = std::get_if<session::KeyQuery>(&e)) {
       bool ok = q->user == "alice" && q->key == alice_key().public_key();
       server->answer_key(q->id, ok ? std::optional<keys::KeyOptions>(keys::KeyOptions{})
                                    : std::nullopt);
     }
-    auto* o = std::get_if<session::ChannelOpenRequest>(&e);
-    if (o != nullptr && accept_opens) {
-      last_server_open = o->channel;
-      server->accept_channel(o->channel);
-    }
-  }
-
-  // Authenticates, then opens a session channel the server accepts; returns the client's id.
-  uint32_t open_session() {
-    accept_opens = true;
-    start();
-    pump();
-    uint32_t ch = *client->open_channel("session");
-    pump();
-    return ch;
   }
 
   size_t move(Session& from, Session& to) {
@@ -253,9 +234,7 @@ void run_exec(const std::vector<Step>& order, uint32_t seed) {
   auto push = [&] {
     up_off += w.client->send(client_ch, ByteView(up).subspan(up_off));
     down_off += w.server->send(*server_ch, ByteView(down).subspan(down_off));
-    if (down_off == down.size()) {
-      err_off += w.server->send_stderr(*server_ch, ByteView(err).subspan(err_off));
-    }
+    if (down_off == down.size()) err_off += w.server->send_stderr(*server_ch, ByteView(err).subspan(err_off));
   };
   for (int i = 0; i < 500 && (up_off < up.size() || err_off < err.size()); ++i) {
     push();
@@ -565,11 +544,31 @@ TEST(SessionCore, TooManyHeldMessagesDisconnects) {
 
 // ---- a peer that never reads ----
 
+// Starts `w`, logs in and opens one session channel the server accepts. Returns the client's and
+// the server's ids for it.
+std::optional<std::pair<uint32_t, uint32_t>> open_accepted_channel(Wire& w) {
+  std::optional<uint32_t> server_ch;
+  w.on_server = [&w, &server_ch](const Event& e) {
+    w.default_server(e);
+    if (auto* o = std::get_if<session::ChannelOpenRequest>(&e)) {
+      server_ch = o->channel;
+      w.server->accept_channel(o->channel);
+    }
+  };
+  w.start();
+  w.pump();
+  std::optional<uint32_t> ch = w.client->open_channel("session");
+  w.pump();
+  w.on_server = [&w](const Event& e) { w.default_server(e); };
+  if (!ch || !server_ch) return std::nullopt;
+  return std::pair{*ch, *server_ch};
+}
+
 TEST(SessionCore, NeverReadingPeerBoundsServerOutput) {
   Wire w;
-  (void)w.open_session();
-  std::optional<uint32_t> server_ch = w.last_server_open;
-  ASSERT_TRUE(server_ch.has_value());
+  auto ids = open_accepted_channel(w);
+  ASSERT_TRUE(ids.has_value());
+  std::optional<uint32_t> server_ch = ids->second;
   w.client_reads = false;  // from now on nothing the server writes is read
   Bytes chunk = pattern(9, 64 * 1024);
   size_t max_pending = 0, total = 0;
@@ -592,6 +591,69 @@ TEST(SessionCore, NeverReadingPeerBoundsServerOutput) {
   w.pump();
   EXPECT_FALSE(of<session::ChannelWritable>(w.server_events).empty());
   EXPECT_TRUE(w.server->writable(*server_ch));
+}
+
+// The window alone (output drained all along): a channel that used up the peer's window hears
+// ChannelWritable when the peer's WINDOW_ADJUST comes, without being asked again.
+TEST(SessionCore, WindowAdjustWakesABlockedChannel) {
+  Wire w;
+  auto ids = open_accepted_channel(w);
+  ASSERT_TRUE(ids.has_value());
+  auto [ch, server_ch] = *ids;
+  Bytes chunk = pattern(5, 32 * 1024);
+  size_t total = 0;
+  // Never more than the room it was told, as an endpoint does, and no question after the last
+  // send: no short send and no zero answer said "blocked".
+  while (total < size_t(connection::kDefaultWindowSize)) {
+    size_t room = w.server->send_window(server_ch);
+    if (room == 0) break;
+    total += w.server->send(server_ch, ByteView(chunk).first(std::min(room, chunk.size())));
+    w.pump();
+  }
+  EXPECT_EQ(total, size_t(connection::kDefaultWindowSize));
+  w.server_events.clear();
+  // The client's program reads it all: WINDOW_ADJUST goes out, the server hears ChannelWritable.
+  ByteView in = w.client->channel_input(ch, 0);
+  EXPECT_EQ(in.size(), total);
+  w.client->consume_input(ch, 0, in.size());
+  w.pump();
+  auto writable = of<session::ChannelWritable>(w.server_events);
+  ASSERT_EQ(writable.size(), 1u);
+  EXPECT_EQ(writable[0].channel, server_ch);
+  EXPECT_TRUE(w.server->writable(server_ch));
+}
+
+// The peer sends data, EOF and CLOSE at once while the program is not reading: our CLOSE waits
+// until the program took every byte, so nothing sent before a clean close is lost.
+TEST(SessionCore, PeerCloseWaitsUntilTheInputWasConsumed) {
+  Wire w;
+  auto ids = open_accepted_channel(w);
+  ASSERT_TRUE(ids.has_value());
+  auto [ch, server_ch_id] = *ids;
+  std::optional<uint32_t> server_ch = server_ch_id;
+  Bytes data = pattern(21, 300 * 1024);
+  ASSERT_EQ(w.client->send(ch, data), data.size());
+  ASSERT_TRUE(w.client->send_eof(ch));
+  ASSERT_TRUE(w.client->close_channel(ch));
+  w.pump();
+  // Held: the server has not answered the CLOSE, the input is all there.
+  EXPECT_TRUE(of<session::ChannelClosed>(w.client_events).empty());
+  EXPECT_TRUE(of<session::ChannelClosed>(w.server_events).empty());
+  EXPECT_EQ(w.server->send_window(*server_ch), 0u);  // nothing more may be sent on it
+  Bytes got;
+  while (!w.server->channel_input(*server_ch, 0).empty()) {
+    ByteView in = w.server->channel_input(*server_ch, 0);
+    size_t n = std::min<size_t>(in.size(), 7000);
+    got.insert(got.end(), in.begin(), in.begin() + n);
+    w.server->consume_input(*server_ch, 0, n);
+    w.pump();
+  }
+  EXPECT_TRUE(got == data);
+  // The last byte taken sent our CLOSE: both sides see the channel closed.
+  EXPECT_EQ(of<session::ChannelClosed>(w.server_events).size(), 1u);
+  EXPECT_EQ(of<session::ChannelClosed>(w.client_events).size(), 1u);
+  EXPECT_FALSE(w.client->closed());
+  EXPECT_FALSE(w.server->closed());
 }
 
 // ---- host-key questions answered late ----
@@ -735,14 +797,20 @@ TEST(SessionCore, DeferredRepliesKeepRequestOrder) {
   Wire w;
   std::vector<session::GlobalRequest> globals;
   std::vector<session::ChannelRequestEvent> requests;
+  std::optional<uint32_t> server_ch;
   w.on_server = [&](const Event& e) {
     w.default_server(e);
     if (auto* g = std::get_if<session::GlobalRequest>(&e)) globals.push_back(*g);
     if (auto* r = std::get_if<session::ChannelRequestEvent>(&e)) requests.push_back(*r);
+    if (auto* o = std::get_if<session::ChannelOpenRequest>(&e)) {
+      server_ch = o->channel;
+      w.server->accept_channel(o->channel);
+    }
   };
-  uint32_t ch = w.open_session();
-  std::optional<uint32_t> server_ch = w.last_server_open;
-  ASSERT_TRUE(server_ch.has_value());
+  w.start();
+  w.pump();
+  uint32_t ch = *w.client->open_channel("session");
+  w.pump();
   ASSERT_TRUE(w.client->send_global_request("a@example", {}, true));
   ASSERT_TRUE(w.client->send_global_request("b@example", {}, true));
   ASSERT_TRUE(w.client->send_request(ch, {connection::EnvRequest{"LANG", "C"}}, true));
@@ -768,36 +836,11 @@ TEST(SessionCore, DeferredRepliesKeepRequestOrder) {
   EXPECT_TRUE(creplies[1].success);
 }
 
-}  // namespace
-}  // namespace hashi::test
-
-namespace hashi::test {
-namespace {
-
-// Opens a session channel from the client, accepted by the server; returns {client, server} ids.
-std::pair<uint32_t, uint32_t> open_session_channel(Wire& w) {
-  std::optional<uint32_t> server_ch;
-  auto previous = w.on_server;
-  w.on_server = [&](const Event& e) {
-    previous(e);
-    if (auto* o = std::get_if<session::ChannelOpenRequest>(&e)) server_ch = o->channel;
-  };
-  w.start();
-  w.pump();
-  uint32_t client_ch = *w.client->open_channel("session");
-  w.pump();
-  w.server->accept_channel(*server_ch);
-  w.pump();
-  w.on_server = previous;
-  return {client_ch, *server_ch};
-}
-
-// The peer's data, EOF, exit-status and CLOSE all arrive while the program has not read its
-// input: no byte is dropped, our CLOSE waits until the input was consumed, and ChannelClosed
-// comes only after that.
 TEST(SessionCore, PeerCloseWaitsUntilQueuedInputConsumed) {
   Wire w;
-  auto [client_ch, server_ch] = open_session_channel(w);
+  auto ids = open_accepted_channel(w);
+  ASSERT_TRUE(ids.has_value());
+  auto [client_ch, server_ch] = *ids;
   Bytes down = pattern(9, 200000);
   size_t off = 0;
   // The client reads nothing yet: the window (2 MiB by default) holds all of it.
@@ -837,7 +880,9 @@ TEST(SessionCore, PeerCloseWaitsUntilQueuedInputConsumed) {
 // rest, and both sides see the channel closed.
 TEST(SessionCore, CloseChannelWhileInputHeldDropsIt) {
   Wire w;
-  auto [client_ch, server_ch] = open_session_channel(w);
+  auto ids = open_accepted_channel(w);
+  ASSERT_TRUE(ids.has_value());
+  auto [client_ch, server_ch] = *ids;
   Bytes down = pattern(4, 5000);
   ASSERT_EQ(w.server->send(server_ch, down), down.size());
   ASSERT_TRUE(w.server->close_channel(server_ch));
@@ -857,7 +902,9 @@ TEST(SessionCore, CloseChannelWhileInputHeldDropsIt) {
 // A sender that ran out of window is told ChannelWritable when the peer's WINDOW_ADJUST comes.
 TEST(SessionCore, WritableAfterWindowAdjust) {
   Wire w;
-  auto [client_ch, server_ch] = open_session_channel(w);
+  auto ids = open_accepted_channel(w);
+  ASSERT_TRUE(ids.has_value());
+  auto [client_ch, server_ch] = *ids;
   Bytes up = pattern(5, 4 * 1024 * 1024);
   size_t off = 0;
   for (int i = 0; i < 200; ++i) {
