@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/secret.h"
 #include "keys/base64.h"
 #include "keys/bcrypt_pbkdf.h"
 #include "keys/file_io.h"

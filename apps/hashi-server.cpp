@@ -17,7 +17,7 @@
 #include "config/server_config.h"
 #include "keys/key.h"
 #include "net/tcp.h"
-#include "server/connection_driver.h"
+#include "server/server_session.h"
 #include "server/daemon.h"
 #include "server/log.h"
 

@@ -1,5 +1,7 @@
 // hashi: the client program, OpenSSH ssh's twin (same flags, same files, same exit status).
+#include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <asio.hpp>
@@ -9,12 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "client/driver.h"
+#include "client/client.h"
 #include "client/host_trust.h"
 #include "client/hostkeys_update.h"
 #include "config/algorithms.h"
 #include "config/client_config.h"
 #include "keys/key.h"
+#include "net/driver.h"
 #include "net/tcp.h"
 #include "wire/writer.h"
 
@@ -31,6 +34,25 @@ struct Args {
   bool quiet = false;
   bool no_command = false;
   bool stdin_null = false;
+};
+
+// Restores descriptors' flags at exit: the session's endpoint makes them non-blocking, and
+// stdin/stdout/stderr may be shared with a shell.
+class RestoreFlags {
+ public:
+  explicit RestoreFlags(std::initializer_list<int> fds) {
+    for (int fd : fds) saved_.emplace_back(fd, fcntl(fd, F_GETFL));
+  }
+  ~RestoreFlags() {
+    for (auto [fd, flags] : saved_) {
+      if (flags >= 0) fcntl(fd, F_SETFL, flags);
+    }
+  }
+  RestoreFlags(const RestoreFlags&) = delete;
+  RestoreFlags& operator=(const RestoreFlags&) = delete;
+
+ private:
+  std::vector<std::pair<int, int>> saved_;
 };
 
 [[noreturn]] void usage() {
@@ -254,12 +276,17 @@ std::vector<std::pair<std::string, std::string>> session_env(const config::Clien
   return env;
 }
 
+// What the connection does: one session channel running `command` (nullopt: the shell), or none.
+struct SessionPlan {
+  bool no_session = false;
+  std::optional<std::string> command;
+};
+
 // What the session runs: the command line's command, else RemoteCommand (tokens expanded), else
 // the shell; no session at all with -N or SessionType none. Returns false, with the message ssh
 // prints, when both a command and RemoteCommand are given.
 bool session_command(const Args& args, const config::ClientOptions& o,
-                     const config::TokenValues& tokens, int level,
-                     client::ClientConnectionConfig& cc) {
+                     const config::TokenValues& tokens, int level, SessionPlan& cc) {
   if (args.no_command || o.session_type == "none") {
     cc.no_session = true;
     return true;
@@ -328,10 +355,11 @@ int main(int argc, char** argv) {
   std::string hostname = tokens.remote_host;
   uint16_t port = tokens.port;
 
-  client::ClientConnectionConfig cc;
+  SessionPlan plan;
+  if (!session_command(args, *opts, tokens, level, plan)) return 255;
+  session::SessionConfig cc;
+  cc.role = session::Role::kClient;
   cc.user = tokens.remote_user;
-  if (!session_command(args, *opts, tokens, level, cc)) return 255;
-  cc.env = session_env(*opts);
   auto list = [&](const std::optional<std::string>& v, config::AlgorithmKind kind) {
     return v ? wire::split_names(*v) : config::default_algorithms(kind);
   };
@@ -410,12 +438,33 @@ int main(int argc, char** argv) {
     auto ep = sock.remote_endpoint(ep_ec);
     if (!ep_ec) trust.address = ep.address().to_string();
   }
-  int fd = sock.release();
+  {
+    std::error_code ignored;
+    sock.set_option(asio::ip::tcp::no_delay(true), ignored);
+  }
 
-  const bool no_session = cc.no_session;
-  client::ClientConnection conn(
-      std::move(cc),
-      [&](const keys::PublicKey& key) { return trust.check(key, level >= 0); }, debug);
+  // The session's descriptors: dups of ours (the endpoint owns and closes them); the flags are
+  // shared with the originals, so ours are restored at exit whatever the endpoint set.
+  RestoreFlags restore_flags({STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO});
+  const bool read_stdin = !args.stdin_null && !plan.no_session && opts->stdin_null != "yes";
+  std::vector<std::string> host_key_algorithms = cc.transport.host_key_algorithms;
+  client::Client client(
+      [&debug](int l, const std::string& m) {
+        if (l == 0) {
+          std::fputs(m.c_str(), stderr);  // a banner, or a refusal the user must see
+        } else {
+          debug(l, m);
+        }
+      },
+      host_key_algorithms);
+  size_t the_session = 0;
+  if (!plan.no_session) {
+    client::SessionSpec spec;
+    spec.command = plan.command;
+    spec.env = session_env(*opts);
+    spec.fds = {read_stdin ? dup(STDIN_FILENO) : -1, dup(STDOUT_FILENO), dup(STDERR_FILENO)};
+    the_session = client.add_session(std::move(spec));
+  }
   std::optional<client::KnownHostsUpdater> updater;
   if (update_host_keys != "no" && !trust.user_files.empty() &&
       trust.user_files.front() != "/dev/null") {
@@ -440,11 +489,37 @@ int main(int argc, char** argv) {
                      trust.user_files.front().c_str());
       }
     };
-    conn.set_hostkeys_hooks(std::move(hooks));
+    client.set_hostkeys_hooks(std::move(hooks));
   }
-  bool read_stdin = !args.stdin_null && !no_session && opts->stdin_null != "yes";
-  client::DriverResult r = client::run_client(fd, conn, read_stdin);
-  close(fd);
-  if (!r.error.empty() && level >= 0) std::fprintf(stderr, "%s\n", r.error.c_str());
-  return r.exit_code;
+
+  // With -N no remote command ends the connection: SIGINT and SIGTERM end it, cleanly (a
+  // DISCONNECT, exit status 0).
+  bool stopped_by_signal = false;
+  asio::signal_set stop_signals(io);
+  if (plan.no_session) {
+    stop_signals.add(SIGINT);
+    stop_signals.add(SIGTERM);
+    stop_signals.async_wait([&](std::error_code e, int) {
+      if (e) return;
+      stopped_by_signal = true;
+      client.stop();
+    });
+  }
+
+  client::HostTrustVerifier verifier(trust, level >= 0);
+  net::Driver driver(io);
+  io.restart();
+  client.start(driver, net::Socket(std::move(sock)), std::move(cc), {.verifier = &verifier});
+  while (!client.finished() && io.run_one() > 0) {
+  }
+  stop_signals.cancel();
+
+  if (!client.error().empty()) {
+    if (level >= 0) std::fprintf(stderr, "%s\n", client.error().c_str());
+    return 255;
+  }
+  if (plan.no_session) return stopped_by_signal ? 0 : 255;
+  const client::SessionOutcome& outcome = client.outcome(the_session);
+  if (!outcome.closed || !outcome.exit_status) return 255;
+  return int(*outcome.exit_status & 0xff);
 }

@@ -1,8 +1,11 @@
 // ServerAuth: the server side of user authentication (RFC 4252, RFC 4253 section 10), sans-I/O.
 //
-// Policy comes from an Authenticator (the server program implements it; later it sits across the
-// privilege-separation boundary). Each on_message returns a status plus AuthEvents from which
-// the caller writes OpenSSH-style log lines (AuthEvent::log_line).
+// Policy decisions are asked for, not made here: when a request needs one (may this user log
+// in? does an authorized key let them in with this key?) on_message returns kQuery with the
+// question, and the state machine waits until answer_user / answer_key — now, or after a PAM
+// conversation or a round trip to a privileged monitor. Nothing may be fed meanwhile (the caller
+// holds later messages). Each status carries AuthEvents from which the caller writes
+// OpenSSH-style log lines (AuthEvent::log_line).
 //
 // Rules followed (as OpenSSH does):
 //  - SERVICE_REQUEST must be "ssh-userauth", else disconnect kServiceNotAvailable.
@@ -29,6 +32,8 @@
 
 namespace hashi::auth {
 
+// A synchronous policy, for callers that can decide at once (answer_query() feeds it to a
+// ServerAuth).
 class Authenticator {
  public:
   virtual ~Authenticator() = default;
@@ -73,9 +78,21 @@ struct ServerAuthLimits {
   };
 };
 
+// A decision ServerAuth waits for.
+struct AuthQuery {
+  enum class Kind {
+    kUser,  // may `user` log in at all? answer_user
+    kKey,   // which authorized_keys entry (if any) lets `user` in with `key`? answer_key
+  };
+  Kind kind = Kind::kUser;
+  std::string user;
+  std::optional<keys::PublicKey> key;  // kKey
+};
+
 struct [[nodiscard]] ServerAuthStatus {
   enum class Kind {
     kInProgress,  // keep feeding messages
+    kQuery,       // answer `query` (answer_user / answer_key) before feeding anything more
     kSuccess,     // authenticated: see ServerAuth::result(); switch to the connection protocol
     kDisconnect,  // disconnect with `disconnect_reason` and `message`
   };
@@ -84,6 +101,7 @@ struct [[nodiscard]] ServerAuthStatus {
   msg::DisconnectReason disconnect_reason = msg::DisconnectReason::kProtocolError;
   std::string message;
   std::vector<AuthEvent> events;  // in order; log them
+  std::optional<AuthQuery> query;  // kQuery
 };
 
 // What the rest of the server needs after success.
@@ -98,14 +116,23 @@ struct AuthResult {
 
 class ServerAuth {
  public:
-  ServerAuth(PayloadSink& sink, Authenticator& authenticator, ServerAuthLimits limits = {});
+  explicit ServerAuth(PayloadSink& sink, ServerAuthLimits limits = {});
 
   // set_session_id records the session identifier (the first exchange hash) that publickey
   // signatures must cover. Call before feeding messages.
   void set_session_id(ByteView session_id);
 
-  // on_message processes one payload (SERVICE_REQUEST or a message numbered 50-79).
+  // on_message processes one payload (SERVICE_REQUEST or a message numbered 50-79). Must not be
+  // called while waiting() (that disconnects with a protocol error).
   ServerAuthStatus on_message(ByteView payload);
+  // The answers to a kQuery (the user is unknown / the key is not authorized when false/nullopt);
+  // the request goes on from where it stopped. An answer to a question not asked disconnects.
+  // `max_auth_tries`, when given, replaces the limit from then on (MaxAuthTries in a Match block,
+  // known once the user is).
+  ServerAuthStatus answer_user(bool may_log_in, std::optional<uint32_t> max_auth_tries = {});
+  ServerAuthStatus answer_key(std::optional<keys::KeyOptions> options);
+  // True while a kQuery is unanswered.
+  bool waiting() const { return state_ == State::kAwaitUser || state_ == State::kAwaitKey; }
 
   // The outcome after kSuccess, else nullptr.
   const AuthResult* result() const { return result_ ? &*result_ : nullptr; }
@@ -113,10 +140,17 @@ class ServerAuth {
   uint32_t failures() const { return failures_; }
 
  private:
-  enum class State { kAwaitService, kAwaitRequest, kDone };
+  enum class State { kAwaitService, kAwaitRequest, kAwaitUser, kAwaitKey, kDone };
 
+  ServerAuthStatus on_service_request(ByteView payload);
   ServerAuthStatus on_request(ByteView payload);
+  // The request in pending_request_, once the user is known to be valid or not.
+  ServerAuthStatus handle_request(ServerAuthStatus status);
   ServerAuthStatus on_publickey(ByteView method_specific, ServerAuthStatus status);
+  // The publickey request in pending_request_ with the key lookup's answer.
+  ServerAuthStatus finish_publickey(std::optional<keys::KeyOptions> options,
+                                    ServerAuthStatus status);
+  AuthEvent key_event(const std::optional<keys::PublicKey>& key) const;
   // fail sends USERAUTH_FAILURE (or disconnects once max_auth_tries is reached).
   ServerAuthStatus fail(ServerAuthStatus status, bool counts);
   ServerAuthStatus disconnect(AuthError error, msg::DisconnectReason reason, std::string message,
@@ -124,7 +158,6 @@ class ServerAuth {
   bool algorithm_allowed(std::string_view alg) const;
 
   PayloadSink& sink_;
-  Authenticator& authenticator_;
   ServerAuthLimits limits_;
   Bytes session_id_;
   State state_ = State::kAwaitService;
@@ -135,7 +168,13 @@ class ServerAuth {
   uint32_t attempts_ = 0;
   uint32_t failures_ = 0;
   std::optional<AuthResult> result_;
+  Bytes pending_request_;  // the USERAUTH_REQUEST a query stopped
   Bytes out_;
 };
+
+// answer_query answers a kQuery status from a synchronous Authenticator until the state machine
+// needs none; returns the final status with every event in order.
+ServerAuthStatus answer_query(ServerAuth& auth, Authenticator& authenticator,
+                              ServerAuthStatus status);
 
 }  // namespace hashi::auth

@@ -1,6 +1,6 @@
 #include "client/client_connection.h"
 
-#include "client/hostkeys_update.h"
+#include "session/hostkeys.h"
 #include "wire/messages.h"
 
 namespace hashi::client {
@@ -23,7 +23,7 @@ void ClientConnection::on_debug(int level, const std::string& message) {
   if (debug_) debug_(level, message);
 }
 
-transport::Status ClientConnection::check_host_key(const keys::PublicKey& key) {
+std::optional<transport::Status> ClientConnection::check_host_key(const keys::PublicKey& key) {
   on_debug(1, "Server host key: " + std::string(key.type_name()) + " " + key.fingerprint_sha256());
   return host_key_check_ ? host_key_check_(key) : transport::Status::ok();
 }
@@ -145,7 +145,9 @@ void ClientConnection::on_extended_data(uint32_t channel, uint32_t type, ByteVie
 
 void ClientConnection::on_eof(uint32_t) { stdout_.eof = true; }
 
-bool ClientConnection::on_channel_request(uint32_t, const connection::ChannelRequest& request) {
+connection::Decision ClientConnection::on_channel_request(uint32_t,
+                                                          const connection::ChannelRequest& request,
+                                                          bool) {
   if (auto* s = std::get_if<connection::ExitStatusRequest>(&request.body)) {
     exit_status_ = int(s->status & 0xff);
     on_debug(1, "Exit status " + std::to_string(s->status));
@@ -168,76 +170,39 @@ void ClientConnection::on_close(uint32_t) {
   finish("");
 }
 
-bool ClientConnection::on_global_request(std::string_view name, ByteView data) {
-  if (name == kHostkeysRequest) on_hostkeys(data);
+connection::Decision ClientConnection::on_global_request(uint64_t, std::string_view name,
+                                                         ByteView data, bool) {
+  if (name == session::kHostkeysRequest) on_hostkeys(data);
   return false;  // no want_reply global request is answered with success by a client
 }
 
 void ClientConnection::on_hostkeys(ByteView data) {
   if (hostkeys_seen_ || !hostkeys_.unknown_keys || !hostkeys_.update) return;
   hostkeys_seen_ = true;
-  size_t unsupported = 0;
-  auto offered = parse_hostkeys(data, unsupported);
-  if (!offered) {
-    on_debug(1, "client_input_hostkeys: bad hostkeys-00@openssh.com message, ignored");
+  auto debug = [this](const std::string& m) { on_debug(1, m); };
+  std::vector<keys::PublicKey> offered;
+  auto unknown = keys_to_prove(data, transport_->host_key(),
+                               config_.transport.host_key_algorithms, hostkeys_, debug, offered);
+  if (!unknown) return;
+  if (unknown->empty()) {
+    hostkeys_.update(offered, {});  // only removals (or nothing) to do
     return;
   }
-  on_debug(1, "client_input_hostkeys: " + std::to_string(offered->size()) + " host keys (" +
-                  std::to_string(unsupported) + " of unsupported types)");
-  // The key this connection was verified with must be among them, else nothing is learned.
-  const auto& current = transport_->host_key();
-  bool has_current = false;
-  for (const auto& k : *offered) has_current |= current && k == *current;
-  if (!has_current || offered->empty()) {
-    on_debug(1, "client_input_hostkeys: server did not include its host key, ignored");
-    return;
-  }
-  auto found = hostkeys_.unknown_keys(*offered);
-  if (!found) return;
-  // Keys of types HostKeyAlgorithms does not allow are not learned (clientloop.c).
-  std::vector<keys::PublicKey> unknown;
-  for (auto& k : *found) {
-    bool allowed = false;
-    for (const auto& a : config_.transport.host_key_algorithms) {
-      allowed |= keys::key_type_for_algorithm(a) == k.type();
-    }
-    if (allowed) {
-      unknown.push_back(std::move(k));
-    } else {
-      on_debug(1, "client_input_hostkeys: " + std::string(k.type_name()) +
-                      " key not permitted by HostkeyAlgorithms");
-    }
-  }
-  if (unknown.empty()) {
-    hostkeys_.update(*offered, {});  // only removals (or nothing) to do
-    return;
-  }
-  Bytes request = encode_hostkeys(unknown);
-  if (!mux_->send_global_request(kHostkeysProveRequest, request, true)) return;
-  on_debug(1, "client_input_hostkeys: asking server to prove ownership of " +
-                  std::to_string(unknown.size()) + " keys");
-  hostkeys_offered_ = std::move(*offered);
-  hostkeys_to_prove_ = std::move(unknown);
-}
-
-bool ClientConnection::offers_rsa_sha2() const {
-  for (const auto& a : config_.transport.host_key_algorithms) {
-    if (a == "rsa-sha2-256" || a == "rsa-sha2-512") return true;
-  }
-  return false;
+  Bytes request = session::encode_hostkeys(*unknown);
+  if (!mux_->send_global_request(session::kHostkeysProveRequest, request, true)) return;
+  debug("client_input_hostkeys: asking server to prove ownership of " +
+        std::to_string(unknown->size()) + " keys");
+  hostkeys_offered_ = std::move(offered);
+  hostkeys_to_prove_ = std::move(*unknown);
 }
 
 void ClientConnection::on_global_reply(bool success, ByteView data) {
   if (!hostkeys_offered_) return;
   auto offered = std::move(*hostkeys_offered_);
   hostkeys_offered_.reset();
-  if (!success) {
-    on_debug(1, "Server failed to confirm ownership of private host keys");
-  } else if (!verify_hostkeys_proof(hostkeys_to_prove_, transport_->session_id(), data,
-                                    !offers_rsa_sha2())) {
-    on_debug(1, "client_global_hostkeys_prove_confirm: server gave bad signature, "
-                "not updating known_hosts");
-  } else {
+  auto debug = [this](const std::string& m) { on_debug(1, m); };
+  if (proof_accepted(success, data, hostkeys_to_prove_, transport_->session_id(),
+                     config_.transport.host_key_algorithms, debug)) {
     hostkeys_.update(offered, hostkeys_to_prove_);
   }
   hostkeys_to_prove_.clear();

@@ -1,6 +1,7 @@
 // ClientConnection: one client connection as a sans-I/O core — transport, user authentication and
 // one session channel running a command (or a shell), or no channel at all (-N), wired together.
-// The driver moves bytes between it and the socket, stdin, stdout and stderr.
+// Superseded by session::Session (client role) + client::Client, which the hashi program uses;
+// kept only for the in-memory tests of tests/session/session_pair.h until they are ported.
 #pragma once
 
 #include <functional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "auth/client_auth.h"
+#include "client/hostkeys_update.h"
 #include "connection/mux.h"
 #include "keys/key.h"
 #include "transport/transport.h"
@@ -26,19 +28,6 @@ struct ClientConnectionConfig {
   // ends the connection.
   bool no_session = false;
   std::vector<std::pair<std::string, std::string>> env;
-};
-
-// What the client does with the server's hostkeys-00@openssh.com announcement (UpdateHostKeys).
-// Both hooks do the file work; the core only parses, asks for proofs and verifies them.
-struct HostKeysHooks {
-  // The offered keys the client does not know yet (to be proved); nullopt to ignore the
-  // announcement.
-  std::function<std::optional<std::vector<keys::PublicKey>>(const std::vector<keys::PublicKey>&)>
-      unknown_keys;
-  // The proofs checked out: drop the host's keys that are not `offered`, add `learned`.
-  std::function<void(const std::vector<keys::PublicKey>& offered,
-                     const std::vector<keys::PublicKey>& learned)>
-      update;
 };
 
 using OutputQueue = ByteQueue;
@@ -84,7 +73,7 @@ class ClientConnection final : public transport::TransportListener,
   const std::string& error() const { return error_; }
 
   // TransportListener
-  transport::Status check_host_key(const keys::PublicKey& key) override;
+  std::optional<transport::Status> check_host_key(const keys::PublicKey& key) override;
   void on_kex_complete(bool first) override;
   void on_server_sig_algs(const std::vector<std::string>& algorithms) override;
   transport::Status on_message(ByteView payload) override;
@@ -92,23 +81,24 @@ class ClientConnection final : public transport::TransportListener,
   void on_closed(const transport::Status& why) override;
 
   // ConnectionHandler
-  bool on_open_request(uint32_t, std::string_view, ByteView) override { return false; }
+  connection::Decision on_open_request(uint32_t, std::string_view,
+                                       ByteView) override { return false; }
   void on_open_confirmed(uint32_t channel) override;
   void on_open_failed(uint32_t channel, uint32_t reason, std::string_view description) override;
   void on_data(uint32_t channel, ByteView data) override;
   void on_extended_data(uint32_t channel, uint32_t type, ByteView data) override;
   void on_eof(uint32_t channel) override;
   void on_close(uint32_t channel) override;
-  bool on_channel_request(uint32_t channel, const connection::ChannelRequest& request) override;
+  connection::Decision on_channel_request(uint32_t channel,
+                                          const connection::ChannelRequest& request, bool) override;
   void on_request_reply(uint32_t channel, bool success) override;
-  bool on_global_request(std::string_view name, ByteView data) override;
+  connection::Decision on_global_request(uint64_t, std::string_view name, ByteView data,
+                                         bool) override;
   void on_global_reply(bool success, ByteView data) override;
 
  private:
   void finish(const std::string& error);
   void on_hostkeys(ByteView data);
-  // Our HostKeyAlgorithms name an RSA/SHA-2 algorithm (else sshd proves RSA keys with SHA-1).
-  bool offers_rsa_sha2() const;
 
   ClientConnectionConfig config_;
   HostKeyCheck host_key_check_;

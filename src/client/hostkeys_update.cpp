@@ -9,78 +9,11 @@
 #include <sstream>
 
 #include "keys/known_hosts.h"
+#include "session/hostkeys.h"
 #include "wire/reader.h"
 #include "wire/writer.h"
 
 namespace hashi::client {
-
-Bytes encode_hostkeys(const std::vector<keys::PublicKey>& keys) {
-  Bytes out;
-  wire::Writer w(out);
-  for (const auto& k : keys) w.string(ByteView(k.blob()));
-  return out;
-}
-
-std::optional<std::vector<keys::PublicKey>> parse_hostkeys(ByteView data,
-                                                           size_t& num_unsupported) {
-  num_unsupported = 0;
-  std::vector<keys::PublicKey> out;
-  wire::Reader r(data);
-  while (!r.empty()) {
-    ByteView blob;
-    if (!r.string(blob)) return std::nullopt;
-    if (out.size() + num_unsupported >= kMaxAnnouncedHostKeys) return std::nullopt;
-    wire::Reader br(blob);
-    std::string_view type;
-    if (!br.string(type)) return std::nullopt;
-    if (!keys::key_type_from_name(type)) {
-      ++num_unsupported;  // a type we do not know (certificates, sk keys, ...)
-      continue;
-    }
-    auto key = keys::PublicKey::from_blob(blob);
-    if (!key) return std::nullopt;
-    for (const auto& k : out) {
-      if (k == *key) return std::nullopt;
-    }
-    out.push_back(std::move(*key));
-  }
-  return out;
-}
-
-Bytes hostkeys_prove_data(ByteView session_id, ByteView blob) {
-  Bytes out;
-  wire::Writer w(out);
-  w.string(kHostkeysProveRequest).string(session_id).string(blob);
-  return out;
-}
-
-std::string hostkeys_prove_algorithm(keys::KeyType type, std::string_view negotiated) {
-  if (type == keys::KeyType::kRsa) {
-    if (negotiated == "rsa-sha2-256" || negotiated == "rsa-sha2-512") return std::string(negotiated);
-    return "rsa-sha2-512";
-  }
-  return std::string(keys::signature_algorithms(type).front());
-}
-
-bool verify_hostkeys_proof(const std::vector<keys::PublicKey>& keys, ByteView session_id,
-                           ByteView reply, bool allow_rsa_sha1) {
-  wire::Reader r(reply);
-  for (const auto& key : keys) {
-    ByteView sig;
-    if (!r.string(sig)) return false;
-    wire::Reader sr(sig);
-    std::string_view alg;
-    if (!sr.string(alg)) return false;
-    if (key.type() == keys::KeyType::kRsa) {
-      bool sha1_ok = allow_rsa_sha1 && alg == "ssh-rsa";
-      if (alg != "rsa-sha2-256" && alg != "rsa-sha2-512" && !sha1_ok) return false;
-    } else if (alg != keys::signature_algorithms(key.type()).front()) {
-      return false;
-    }
-    if (!key.verify(alg, hostkeys_prove_data(session_id, key.blob()), sig)) return false;
-  }
-  return r.empty();
-}
 
 namespace {
 
@@ -219,6 +152,65 @@ bool KnownHostsUpdater::apply(const std::vector<keys::PublicKey>& offered,
     return false;
   }
   if (log_) log_(1, "Updated known_hosts file " + file_);
+  return true;
+}
+
+std::optional<std::vector<keys::PublicKey>> keys_to_prove(
+    ByteView data, const std::optional<keys::PublicKey>& current,
+    const std::vector<std::string>& host_key_algorithms, const HostKeysHooks& hooks,
+    const std::function<void(const std::string&)>& log,
+    std::vector<keys::PublicKey>& out_offered) {
+  size_t unsupported = 0;
+  auto offered = session::parse_hostkeys(data, unsupported);
+  if (!offered) {
+    log("client_input_hostkeys: bad hostkeys-00@openssh.com message, ignored");
+    return std::nullopt;
+  }
+  log("client_input_hostkeys: " + std::to_string(offered->size()) + " host keys (" +
+      std::to_string(unsupported) + " of unsupported types)");
+  // The key this connection was verified with must be among them, else nothing is learned.
+  bool has_current = false;
+  for (const auto& k : *offered) has_current |= current && k == *current;
+  if (!has_current || offered->empty()) {
+    log("client_input_hostkeys: server did not include its host key, ignored");
+    return std::nullopt;
+  }
+  auto found = hooks.unknown_keys(*offered);
+  if (!found) return std::nullopt;
+  // Keys of types HostKeyAlgorithms does not allow are not learned (clientloop.c).
+  std::vector<keys::PublicKey> unknown;
+  for (auto& k : *found) {
+    bool allowed = false;
+    for (const auto& a : host_key_algorithms) {
+      allowed |= keys::key_type_for_algorithm(a) == k.type();
+    }
+    if (allowed) {
+      unknown.push_back(std::move(k));
+    } else {
+      log("client_input_hostkeys: " + std::string(k.type_name()) +
+          " key not permitted by HostkeyAlgorithms");
+    }
+  }
+  out_offered = std::move(*offered);
+  return unknown;
+}
+
+bool proof_accepted(bool success, ByteView reply, const std::vector<keys::PublicKey>& to_prove,
+                    ByteView session_id, const std::vector<std::string>& host_key_algorithms,
+                    const std::function<void(const std::string&)>& log) {
+  bool offers_rsa_sha2 = false;
+  for (const auto& a : host_key_algorithms) {
+    offers_rsa_sha2 |= a == "rsa-sha2-256" || a == "rsa-sha2-512";
+  }
+  if (!success) {
+    log("Server failed to confirm ownership of private host keys");
+    return false;
+  }
+  if (!session::verify_hostkeys_proof(to_prove, session_id, reply, !offers_rsa_sha2)) {
+    log("client_global_hostkeys_prove_confirm: server gave bad signature, "
+        "not updating known_hosts");
+    return false;
+  }
   return true;
 }
 

@@ -2,7 +2,8 @@
 // server sends after authentication, the "hostkeys-prove-00@openssh.com" proof, and the client's
 // known_hosts update (OpenSSH's UpdateHostKeys, clientloop.c update_known_hosts).
 //
-// The wire helpers are used by both roles; KnownHostsUpdater is the client's file side.
+// The wire codec both roles use lives in session/hostkeys.h; KnownHostsUpdater is the client's
+// file side.
 #pragma once
 
 #include <functional>
@@ -16,36 +17,35 @@
 
 namespace hashi::client {
 
-inline constexpr std::string_view kHostkeysRequest = "hostkeys-00@openssh.com";
-inline constexpr std::string_view kHostkeysProveRequest = "hostkeys-prove-00@openssh.com";
-// A server announcing more keys than this is not believed (OpenSSH has no limit; sshd offers
-// one per HostKey line).
-inline constexpr size_t kMaxAnnouncedHostKeys = 64;
+// What the client does with the server's hostkeys-00@openssh.com announcement (UpdateHostKeys).
+// Both hooks do the file work; the client only parses, asks for proofs and verifies them.
+struct HostKeysHooks {
+  // The offered keys the client does not know yet (to be proved); nullopt to ignore the
+  // announcement.
+  std::function<std::optional<std::vector<keys::PublicKey>>(const std::vector<keys::PublicKey>&)>
+      unknown_keys;
+  // The proofs checked out: drop the host's keys that are not `offered`, add `learned`.
+  std::function<void(const std::vector<keys::PublicKey>& offered,
+                     const std::vector<keys::PublicKey>& learned)>
+      update;
+};
 
-// encode_hostkeys returns the request data: one string per key blob.
-Bytes encode_hostkeys(const std::vector<keys::PublicKey>& keys);
+// keys_to_prove reads a hostkeys-00@openssh.com announcement (clientloop.c client_input_hostkeys):
+// nullopt to ignore it (malformed, without the key this connection was verified with, or
+// unknown_keys declined); else `out_offered` holds every offered key and the result the unknown
+// ones of a type `host_key_algorithms` allows (empty: only removals to do). `log` gets the
+// debug lines.
+std::optional<std::vector<keys::PublicKey>> keys_to_prove(
+    ByteView data, const std::optional<keys::PublicKey>& current,
+    const std::vector<std::string>& host_key_algorithms, const HostKeysHooks& hooks,
+    const std::function<void(const std::string&)>& log,
+    std::vector<keys::PublicKey>& out_offered);
 
-// parse_hostkeys parses a hostkeys-00 / hostkeys-prove-00 request's data (strings of key blobs).
-// Blobs of key types we do not know are skipped and counted in `num_unsupported`. nullopt if the
-// data is malformed, a known-type blob does not decode, a key repeats, or there are more than
-// kMaxAnnouncedHostKeys.
-std::optional<std::vector<keys::PublicKey>> parse_hostkeys(ByteView data, size_t& num_unsupported);
-
-// hostkeys_prove_data is what each proof signs: string "hostkeys-prove-00@openssh.com",
-// string session identifier, string host-key blob.
-Bytes hostkeys_prove_data(ByteView session_id, ByteView blob);
-
-// hostkeys_prove_algorithm is the signature algorithm a server signs a proof with: the key's
-// own, and for RSA the negotiated host-key algorithm when that is an RSA/SHA-2 one, otherwise
-// rsa-sha2-512 (sshd's server_input_hostkeys_prove).
-std::string hostkeys_prove_algorithm(keys::KeyType type, std::string_view negotiated_hostkey_alg);
-
-// verify_hostkeys_proof checks a hostkeys-prove reply (one string signature per key, in order,
-// nothing after) for `keys`. RSA proofs use rsa-sha2-256 or rsa-sha2-512; ssh-rsa (SHA-1) only
-// when `allow_rsa_sha1` — a client that offered no rsa-sha2-* host-key algorithm, to which
-// sshd falls back to SHA-1 (OpenSSH's client accepts it whatever it offered).
-bool verify_hostkeys_proof(const std::vector<keys::PublicKey>& keys, ByteView session_id,
-                           ByteView reply, bool allow_rsa_sha1);
+// proof_accepted checks the server's reply to hostkeys-prove-00 for `to_prove`: RSA proofs may
+// use SHA-1 only if `host_key_algorithms` offered no rsa-sha2-*. Logs why it refuses.
+bool proof_accepted(bool success, ByteView reply, const std::vector<keys::PublicKey>& to_prove,
+                    ByteView session_id, const std::vector<std::string>& host_key_algorithms,
+                    const std::function<void(const std::string&)>& log);
 
 // KnownHostsUpdater rewrites the user's known_hosts file for one host so that it holds exactly
 // the keys the server proved it has. Only lines that name the host alone (a single plain name or

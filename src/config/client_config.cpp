@@ -408,40 +408,7 @@ const Keyword kKeywords[] = {
     {.name = "warnweakcrypto", .kind = Kind::kUnsupported, .support = S::kIgnored},
 };
 
-const Keyword* find_keyword(std::string_view name) {
-  for (const auto& k : kKeywords) {
-    if (iequals(name, k.name)) {
-      return &k;
-    }
-  }
-  return nullptr;
-}
 
-// Matches `value` against "a|b=canon|c" (case-insensitive); returns the canonical spelling.
-std::optional<std::string> match_choice(std::string_view value, std::string_view choices) {
-  size_t start = 0;
-  while (start <= choices.size()) {
-    size_t bar = choices.find('|', start);
-    if (bar == std::string_view::npos) {
-      bar = choices.size();
-    }
-    std::string_view item = choices.substr(start, bar - start);
-    std::string_view canon = item;
-    size_t eq = item.find('=');
-    if (eq != std::string_view::npos) {
-      canon = item.substr(eq + 1);
-      item = item.substr(0, eq);
-    }
-    if (iequals(value, item)) {
-      return std::string(canon);
-    }
-    if (bar == choices.size()) {
-      break;
-    }
-    start = bar + 1;
-  }
-  return std::nullopt;
-}
 
 struct FileContext {
   std::string name;
@@ -527,7 +494,7 @@ class ClientParser {
     if (line.keyword.empty()) {
       return true;
     }
-    const Keyword* kw = find_keyword(line.keyword);
+    const Keyword* kw = find_keyword(kKeywords, line.keyword);
     if (kw == nullptr) {
       // IgnoreUnknown applies to keywords after it (OpenSSH checks the value set so far).
       if (options.ignore_unknown &&
@@ -885,7 +852,7 @@ std::string sha1_hex(std::string_view data) {
 
 }  // namespace
 
-bool is_known_client_keyword(std::string_view keyword) { return find_keyword(keyword) != nullptr; }
+bool is_known_client_keyword(std::string_view keyword) { return find_keyword(kKeywords, keyword) != nullptr; }
 
 std::vector<ClientKeywordInfo> client_keywords() {
   std::vector<ClientKeywordInfo> out;

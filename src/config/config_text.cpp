@@ -121,129 +121,9 @@ bool split_config_line(std::string_view line, ConfigLine& out, std::string& erro
   return true;
 }
 
-bool match_pattern(std::string_view s, std::string_view pattern) {
-  // Iterative glob match with one backtrack point: O(len(s) * len(pattern)) in the worst case,
-  // unlike OpenSSH's recursive version, which is exponential on patterns such as "*a*a*a*b".
-  size_t si = 0, pi = 0;
-  size_t star_pi = std::string_view::npos, star_si = 0;
-  while (si < s.size()) {
-    if (pi < pattern.size() && (pattern[pi] == '?' || pattern[pi] == s[si])) {
-      ++si;
-      ++pi;
-    } else if (pi < pattern.size() && pattern[pi] == '*') {
-      star_pi = pi++;
-      star_si = si;
-    } else if (star_pi != std::string_view::npos) {
-      pi = star_pi + 1;
-      si = ++star_si;
-    } else {
-      return false;
-    }
-  }
-  while (pi < pattern.size() && pattern[pi] == '*') {
-    ++pi;
-  }
-  return pi == pattern.size();
-}
-
-namespace {
-
-bool parse_ip(std::string_view text, unsigned char out[16], int& family) {
-  std::string s(text);
-  if (inet_pton(AF_INET, s.c_str(), out) == 1) {
-    family = AF_INET;
-    return true;
-  }
-  if (inet_pton(AF_INET6, s.c_str(), out) == 1) {
-    family = AF_INET6;
-    return true;
-  }
-  return false;
-}
-
-// One address pattern: "a.b.c.d/len" (CIDR) or a wildcard pattern.
-bool address_matches(std::string_view address, std::string_view pattern) {
-  size_t slash = pattern.find('/');
-  if (slash == std::string_view::npos) {
-    return match_pattern(address, pattern);
-  }
-  unsigned char net[16] = {}, addr[16] = {};
-  int net_family = 0, addr_family = 0;
-  auto bits = parse_uint(pattern.substr(slash + 1), 0, 128);
-  if (!bits || !parse_ip(pattern.substr(0, slash), net, net_family) ||
-      !parse_ip(address, addr, addr_family) || net_family != addr_family ||
-      (net_family == AF_INET && *bits > 32)) {
-    return false;
-  }
-  for (uint64_t i = 0; i < *bits; ++i) {
-    unsigned char mask = static_cast<unsigned char>(0x80 >> (i % 8));
-    if ((net[i / 8] & mask) != (addr[i / 8] & mask)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
-int match_address_list(std::string_view address, std::string_view list) {
-  bool positive = false;
-  size_t start = 0;
-  while (true) {
-    size_t comma = list.find(',', start);
-    std::string_view item =
-        list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    bool negated = !item.empty() && item[0] == '!';
-    if (negated) {
-      item.remove_prefix(1);
-    }
-    if (address_matches(address, item)) {
-      if (negated) {
-        return -1;
-      }
-      positive = true;
-    }
-    if (comma == std::string_view::npos) {
-      break;
-    }
-    start = comma + 1;
-  }
-  return positive ? 1 : 0;
-}
 
 
-int match_pattern_list(std::string_view s, std::string_view pattern_list, bool lowercase) {
-  std::string lowered;
-  if (lowercase) {
-    lowered = to_lower(s);
-    s = lowered;
-  }
-  bool got_positive = false;
-  size_t i = 0;
-  while (i <= pattern_list.size()) {
-    size_t comma = pattern_list.find(',', i);
-    if (comma == std::string_view::npos) {
-      comma = pattern_list.size();
-    }
-    std::string_view sub = pattern_list.substr(i, comma - i);
-    bool negated = !sub.empty() && sub[0] == '!';
-    if (negated) {
-      sub.remove_prefix(1);
-    }
-    bool matched = lowercase ? match_pattern(s, to_lower(sub)) : match_pattern(s, sub);
-    if (matched) {
-      if (negated) {
-        return -1;
-      }
-      got_positive = true;
-    }
-    if (comma == pattern_list.size()) {
-      break;
-    }
-    i = comma + 1;
-  }
-  return got_positive ? 1 : 0;
-}
+
 
 std::optional<bool> parse_yes_no(std::string_view s) {
   if (iequals(s, "yes") || iequals(s, "true")) {
@@ -466,6 +346,31 @@ std::vector<std::string> MemoryFileSource::glob(const std::string& pattern) cons
     }
   }
   return out;
+}
+
+std::optional<std::string> match_choice(std::string_view value, std::string_view choices) {
+  size_t start = 0;
+  while (start <= choices.size()) {
+    size_t bar = choices.find('|', start);
+    if (bar == std::string_view::npos) {
+      bar = choices.size();
+    }
+    std::string_view item = choices.substr(start, bar - start);
+    std::string_view canon = item;
+    size_t eq = item.find('=');
+    if (eq != std::string_view::npos) {
+      canon = item.substr(eq + 1);
+      item = item.substr(0, eq);
+    }
+    if (iequals(value, item)) {
+      return std::string(canon);
+    }
+    if (bar == choices.size()) {
+      break;
+    }
+    start = bar + 1;
+  }
+  return std::nullopt;
 }
 
 }  // namespace hashi::config

@@ -7,11 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "wire/pattern.h"
 
 namespace hashi::config {
 
@@ -45,20 +48,11 @@ struct ConfigLine {
 std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 
-// match_pattern reports whether `s` matches the shell-style `pattern` (`*` any run, `?` one
-// character), case-sensitively, as OpenSSH's match_pattern.
-bool match_pattern(std::string_view s, std::string_view pattern);
-
-// match_pattern_list matches `s` against a comma-separated list of patterns, each optionally
-// negated with a leading '!'. Returns 1 on a positive match, -1 if a negated pattern matched
-// (which overrides everything), 0 on no match. With `lowercase`, `s` is lower-cased first (host
-// names), as OpenSSH's match_hostname.
-int match_pattern_list(std::string_view s, std::string_view pattern_list, bool lowercase);
-
-// match_address_list matches an IP address against a comma-separated list of address patterns
-// (wildcards or CIDR blocks such as 10.0.0.0/8 and 2001:db8::/32), each optionally negated with
-// '!', as OpenSSH's addr_match_list: 1 positive match, -1 a negated pattern matched, 0 none.
-int match_address_list(std::string_view address, std::string_view list);
+// The OpenSSH pattern matchers (match_pattern, match_pattern_list, match_address_list) live in
+// wire/pattern.h, shared with keys/ and server/.
+using hashi::match_address_list;
+using hashi::match_pattern;
+using hashi::match_pattern_list;
 
 // parse_yes_no: "yes"/"true" -> true, "no"/"false" -> false (case-insensitive), else nullopt.
 std::optional<bool> parse_yes_no(std::string_view s);
@@ -102,5 +96,21 @@ class MemoryFileSource : public ConfigFileSource {
 
 // Splits file contents into lines (LF or CRLF).
 std::vector<std::string_view> split_lines(std::string_view text);
+
+// find_keyword returns the entry of `table` (any range of structs with a `name`) whose name equals
+// `name` case-insensitively, or nullptr. Shared by the ssh_config and sshd_config tables.
+template <typename Table>
+auto find_keyword(const Table& table, std::string_view name) -> decltype(&*std::begin(table)) {
+  for (const auto& entry : table) {
+    if (iequals(name, entry.name)) {
+      return &entry;
+    }
+  }
+  return nullptr;
+}
+
+// match_choice matches `value` against "a|b=canon|c" (case-insensitive) and returns the canonical
+// spelling of the matching item (the part after '=', else the item itself); nullopt if none.
+std::optional<std::string> match_choice(std::string_view value, std::string_view choices);
 
 }  // namespace hashi::config

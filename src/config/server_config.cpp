@@ -241,39 +241,7 @@ const std::vector<Keyword>& keywords() {
   return table;
 }
 
-const Keyword* find_keyword(std::string_view name) {
-  for (const auto& k : keywords()) {
-    if (iequals(name, k.name)) {
-      return &k;
-    }
-  }
-  return nullptr;
-}
 
-std::optional<std::string> match_choice(std::string_view value, std::string_view choices) {
-  size_t start = 0;
-  while (start <= choices.size()) {
-    size_t bar = choices.find('|', start);
-    if (bar == std::string_view::npos) {
-      bar = choices.size();
-    }
-    std::string_view item = choices.substr(start, bar - start);
-    std::string_view canon = item;
-    size_t eq = item.find('=');
-    if (eq != std::string_view::npos) {
-      canon = item.substr(eq + 1);
-      item = item.substr(0, eq);
-    }
-    if (iequals(value, item)) {
-      return std::string(canon);
-    }
-    if (bar == choices.size()) {
-      break;
-    }
-    start = bar + 1;
-  }
-  return std::nullopt;
-}
 
 std::string join(const std::vector<std::string>& v, const char* sep = " ") {
   std::string out;
@@ -553,7 +521,7 @@ class ServerParser {
     if (line.keyword.empty()) {
       return;
     }
-    const Keyword* kw = find_keyword(line.keyword);
+    const Keyword* kw = find_keyword(keywords(), line.keyword);
     if (kw == nullptr) {
       diag(file, linenum, "Bad configuration option: " + to_lower(line.keyword), true);
       return;
@@ -790,7 +758,7 @@ std::optional<std::string> allowed_user(const ServerOptions& o, const std::strin
   return std::nullopt;
 }
 
-bool is_known_server_keyword(std::string_view keyword) { return find_keyword(keyword) != nullptr; }
+bool is_known_server_keyword(std::string_view keyword) { return find_keyword(keywords(), keyword) != nullptr; }
 
 std::optional<ServerOptions> parse_server_config(const std::string& path,
                                                  const std::vector<std::string>& cli_options,
@@ -835,7 +803,7 @@ ServerOptions resolve_match(const ServerOptions& base, const MatchContext& conte
       continue;
     }
     for (const auto& d : block.directives) {
-      const Keyword* kw = find_keyword(d.keyword);
+      const Keyword* kw = find_keyword(keywords(), d.keyword);
       if (kw != nullptr) {
         (void)apply(out, seen, *kw, d, true);  // validated while parsing
       }

@@ -120,17 +120,41 @@ ConnResult ConnectionMux::on_global_request(ByteView payload) {
   auto m = GlobalRequestMsg::decode(payload);
   if (!m) return malformed("SSH_MSG_GLOBAL_REQUEST");
   bool want_reply = m->want_reply;
-  bool ok = handler_.on_global_request(m->name, m->data);
+  uint64_t id = next_global_id_++;
   if (want_reply) {
+    if (owed_global_.size() >= kMaxPendingPeerReplies) {
+      return fail(ConnError::kUnexpectedMessage, "too many global requests awaiting a reply");
+    }
+    owed_global_.push_back({id, 0, {}});
+  }
+  Decision d = handler_.on_global_request(id, m->name, m->data, want_reply);
+  if (want_reply && !d.deferred()) (void)reply_global(id, d.yes());
+  return {};
+}
+
+bool ConnectionMux::reply_global(uint64_t id, bool success, ByteView data) {
+  for (auto& owed : owed_global_) {
+    if (owed.id != id || owed.answer != 0) continue;
+    owed.answer = success ? 1 : 2;
+    owed.data.assign(data.begin(), data.end());
+    flush_global_replies();
+    return true;
+  }
+  return false;
+}
+
+void ConnectionMux::flush_global_replies() {
+  while (!owed_global_.empty() && owed_global_.front().answer != 0) {
+    const OwedGlobal& owed = owed_global_.front();
     out_.clear();
-    if (ok) {
-      RequestSuccessMsg{}.encode(out_);
+    if (owed.answer == 1) {
+      RequestSuccessMsg{owed.data}.encode(out_);
     } else {
       RequestFailureMsg{}.encode(out_);
     }
     send_out();
+    owed_global_.pop_front();
   }
-  return {};
 }
 
 ConnResult ConnectionMux::on_global_reply(ByteView payload, bool success) {
@@ -184,18 +208,43 @@ ConnResult ConnectionMux::on_open(ByteView payload) {
     c.send_window = m->initial_window;
     c.recv_window = limits_.window_size;
   }
-  bool accepted = handler_.on_open_request(*id, m->channel_type, m->type_specific);
-  if (!accepted) {
+  Decision d = handler_.on_open_request(*id, m->channel_type, m->type_specific);
+  if (d.deferred()) return {};
+  if (!d.yes()) {
     release(*id);
     return is_known_channel_type(m->channel_type)
                ? refuse(OpenFailureReason::kAdministrativelyProhibited, "open failed")
                : refuse(OpenFailureReason::kUnknownChannelType, "unknown channel type");
   }
-  channels_[*id].state = Channel::State::kOpen;
-  out_.clear();
-  ChannelOpenConfirmationMsg{m->sender_channel, *id, limits_.window_size, limits_.max_packet, {}}.encode(out_);
-  send_out();
+  send_open_confirmation(*id);
   return {};
+}
+
+void ConnectionMux::send_open_confirmation(uint32_t id) {
+  Channel& c = channels_[id];
+  c.state = Channel::State::kOpen;
+  out_.clear();
+  ChannelOpenConfirmationMsg{c.peer_id, id, limits_.window_size, limits_.max_packet, {}}.encode(
+      out_);
+  send_out();
+}
+
+bool ConnectionMux::confirm_open(uint32_t channel) {
+  Channel* c = find(channel);
+  if (c == nullptr || c->state != Channel::State::kConfirming) return false;
+  send_open_confirmation(channel);
+  return true;
+}
+
+bool ConnectionMux::reject_open(uint32_t channel, OpenFailureReason reason,
+                                std::string_view description) {
+  Channel* c = find(channel);
+  if (c == nullptr || c->state != Channel::State::kConfirming) return false;
+  out_.clear();
+  ChannelOpenFailureMsg{c->peer_id, uint32_t(reason), description, ""}.encode(out_);
+  send_out();
+  release(channel);
+  return true;
 }
 
 std::optional<uint32_t> ConnectionMux::open_channel(std::string_view type,
@@ -317,7 +366,7 @@ void ConnectionMux::consume(uint32_t channel, size_t n) {
   c->recv_unconsumed -= taken;
   c->recv_consumed += taken;
   // No point returning window the peer can no longer use, or sending after our CLOSE.
-  if (c->got_eof || c->sent_close) return;
+  if (c->got_eof || c->sent_close || c->got_close) return;
   uint32_t threshold = std::max<uint32_t>(limits_.window_size / 2, 1);
   if (c->recv_consumed < threshold) return;
   uint32_t add = c->recv_consumed;
@@ -330,13 +379,17 @@ void ConnectionMux::consume(uint32_t channel, size_t n) {
 
 size_t ConnectionMux::send_window(uint32_t channel) const {
   const Channel* c = find(channel);
-  if (c == nullptr || c->state != Channel::State::kOpen || c->sent_eof || c->sent_close) return 0;
+  if (c == nullptr || c->state != Channel::State::kOpen || c->sent_eof || c->sent_close ||
+      c->got_close) {
+    return 0;
+  }
   return size_t(c->send_window);
 }
 
 bool ConnectionMux::can_send(uint32_t channel) const {
   const Channel* c = find(channel);
-  return c != nullptr && c->state == Channel::State::kOpen && !c->sent_eof && !c->sent_close;
+  return c != nullptr && c->state == Channel::State::kOpen && !c->sent_eof && !c->sent_close &&
+         !c->got_close;
 }
 
 size_t ConnectionMux::send_data(uint32_t channel, ByteView data) {
@@ -398,6 +451,10 @@ bool ConnectionMux::close(uint32_t channel) {
   out_.clear();
   ChannelOnlyMsg{msg::kChannelClose, c->peer_id}.encode(out_);
   send_out();
+  if (c->got_close) {  // the reply we held: both sides have closed now
+    release(channel);
+    handler_.on_close(channel);
+  }
   return true;
 }
 
@@ -423,8 +480,16 @@ ConnResult ConnectionMux::on_close(ByteView payload) {
   if (c == nullptr) {
     return fail(ConnError::kUnknownChannel, "close for unknown channel " + std::to_string(id));
   }
-  // RFC 4254 section 5.3: reply with our CLOSE unless we sent it already. Then the channel is
-  // closed on both sides and its id is free.
+  if (c->got_close) {
+    return fail(ConnError::kUnknownChannel, "second close for channel " + std::to_string(id));
+  }
+  // RFC 4254 section 5.3: reply with our CLOSE unless we sent it already (or the program holds
+  // the reply until it has taken what was delivered). Then the channel is closed on both sides
+  // and its id is free.
+  if (!c->sent_close && handler_.on_peer_close(id)) {
+    c->got_close = true;
+    return {};
+  }
   if (!c->sent_close) {
     out_.clear();
     ChannelOnlyMsg{msg::kChannelClose, c->peer_id}.encode(out_);
@@ -462,15 +527,50 @@ ConnResult ConnectionMux::on_request(ByteView payload) {
     return fail(ConnError::kMalformed,
                 "malformed \"" + std::string(m->request_type) + "\" channel request");
   }
-  bool ok = handler_.on_channel_request(id, *request);
-  // The handler may have closed the channel (then we send nothing more on it).
-  Channel* c = find(id);
-  if (m->want_reply && c != nullptr && !c->sent_close) {
-    out_.clear();
-    ChannelOnlyMsg{ok ? msg::kChannelSuccess : msg::kChannelFailure, c->peer_id}.encode(out_);
-    send_out();
+  if (m->want_reply) {
+    Channel& c = channels_[id];
+    if (c.owed.size() >= kMaxPendingPeerReplies) {
+      return fail(ConnError::kUnexpectedMessage,
+                  "too many requests awaiting a reply on channel " + std::to_string(id));
+    }
+    c.owed.push_back(0);
+  }
+  Decision d = handler_.on_channel_request(id, *request, m->want_reply);
+  // The handler may have closed the channel (then flushing sends nothing more on it).
+  if (m->want_reply && !d.deferred() && find(id) != nullptr) {
+    channels_[id].owed.back() = d.yes() ? 1 : 2;
+    flush_channel_replies(id);
   }
   return {};
+}
+
+bool ConnectionMux::reply_request(uint32_t channel, bool success) {
+  Channel* c = find(channel);
+  if (c == nullptr) return false;
+  for (auto& owed : c->owed) {
+    if (owed != 0) continue;
+    owed = success ? 1 : 2;
+    flush_channel_replies(channel);
+    return true;
+  }
+  return false;
+}
+
+bool ConnectionMux::has_deferred_request(uint32_t channel) const {
+  const Channel* c = find(channel);
+  return c != nullptr && std::find(c->owed.begin(), c->owed.end(), 0) != c->owed.end();
+}
+
+void ConnectionMux::flush_channel_replies(uint32_t id) {
+  Channel& c = channels_[id];
+  while (!c.owed.empty() && c.owed.front() != 0) {
+    bool ok = c.owed.front() == 1;
+    c.owed.pop_front();
+    if (c.sent_close) continue;  // nothing more is sent after our CLOSE
+    out_.clear();
+    ChannelOnlyMsg{ok ? msg::kChannelSuccess : msg::kChannelFailure, c.peer_id}.encode(out_);
+    send_out();
+  }
 }
 
 ConnResult ConnectionMux::on_request_reply(ByteView payload, bool success) {

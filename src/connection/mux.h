@@ -18,6 +18,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,14 +74,36 @@ struct [[nodiscard]] ConnResult {
   msg::DisconnectReason disconnect_reason() const { return msg::DisconnectReason::kProtocolError; }
 };
 
+// A handler's answer to a peer's open or request: yes, no, or "later" (then the program answers
+// with confirm_open/reject_open, reply_request or reply_global). Converts from bool.
+class Decision {
+ public:
+  enum class Kind : uint8_t { kNo, kYes, kDefer };
+  Decision(bool yes) : kind_(yes ? Kind::kYes : Kind::kNo) {}  // NOLINT: implicit on purpose
+  static Decision defer() { return Decision(Kind::kDefer); }
+  Kind kind() const { return kind_; }
+  bool deferred() const { return kind_ == Kind::kDefer; }
+  bool yes() const { return kind_ == Kind::kYes; }
+
+ private:
+  explicit Decision(Kind k) : kind_(k) {}
+  Kind kind_;
+};
+
+// Replies to the peer's want_reply requests outstanding (deferred, or decided but waiting behind
+// a deferred one) per channel and for global requests; more is a flood and disconnects.
+inline constexpr size_t kMaxPendingPeerReplies = 64;
+
 class ConnectionHandler {
  public:
   virtual ~ConnectionHandler() = default;
   // The peer asks to open a channel; `channel` is the local id it will have. Return true to
   // confirm. False refuses it with ADMINISTRATIVELY_PROHIBITED (UNKNOWN_CHANNEL_TYPE for types
-  // RFC 4254 / OpenSSH do not define). Data cannot be sent on the channel during this call.
+  // RFC 4254 / OpenSSH do not define). Decision::defer() leaves it opening until confirm_open or
+  // reject_open. Data cannot be sent on the channel until it is confirmed.
   // A client-role mux refuses "session" opens itself (RFC 4254 section 6.1) without asking.
-  virtual bool on_open_request(uint32_t channel, std::string_view type, ByteView type_specific) = 0;
+  virtual Decision on_open_request(uint32_t channel, std::string_view type,
+                                   ByteView type_specific) = 0;
   // Our open_channel()/open_session() was confirmed / refused (then the id is free again).
   virtual void on_open_confirmed(uint32_t channel) {}
   virtual void on_open_failed(uint32_t channel, uint32_t reason, std::string_view description) {}
@@ -91,14 +114,26 @@ class ConnectionHandler {
   virtual void on_eof(uint32_t channel) = 0;
   // Both sides have sent CLOSE; the id is free and may be reused by the next open.
   virtual void on_close(uint32_t channel) = 0;
+  // The peer sent CLOSE before we did. Return true to hold our CLOSE reply (and the id) until
+  // close(channel), e.g. until the data already delivered has reached the program, as OpenSSH
+  // waits for a channel's output to drain (nchan.c CHAN_OUTPUT_WAIT_DRAIN). False (the
+  // default): the reply goes out at once and on_close follows.
+  virtual bool on_peer_close(uint32_t channel) { return false; }
   // The peer's window grew: more can be sent.
   virtual void on_window_available(uint32_t channel) {}
-  // A channel request; return true for success. The mux replies SUCCESS/FAILURE if want_reply.
-  virtual bool on_channel_request(uint32_t channel, const ChannelRequest& request) = 0;
+  // A channel request; return true for success. The mux replies SUCCESS/FAILURE if want_reply;
+  // Decision::defer() waits for reply_request(channel, ok). Replies go out in request order.
+  virtual Decision on_channel_request(uint32_t channel, const ChannelRequest& request,
+                                      bool want_reply) = 0;
   // The reply to one of our want_reply channel requests, in order.
   virtual void on_request_reply(uint32_t channel, bool success) {}
   // A global request (keepalive@openssh.com, tcpip-forward, ...); false → REQUEST_FAILURE.
-  virtual bool on_global_request(std::string_view name, ByteView data) { return false; }
+  // `id` names it for reply_global (which may be called during this call, e.g. to attach data);
+  // Decision::defer() waits for reply_global. Replies go out in request order.
+  virtual Decision on_global_request(uint64_t id, std::string_view name, ByteView data,
+                                     bool want_reply) {
+    return false;
+  }
   // The reply to one of our want_reply global requests, in order; `data` is valid during the call.
   virtual void on_global_reply(bool success, ByteView data) {}
 };
@@ -125,6 +160,19 @@ class ConnectionMux {
   // max_pending_global replies are already outstanding.
   bool send_global_request(std::string_view name, ByteView data, bool want_reply);
 
+  // confirm_open / reject_open answer a deferred on_open_request. False if `channel` is not
+  // waiting for an answer.
+  bool confirm_open(uint32_t channel);
+  bool reject_open(uint32_t channel, OpenFailureReason reason, std::string_view description);
+  // reply_request answers the oldest deferred request of `channel`; replies decided meanwhile for
+  // later requests follow it out. False if none is deferred.
+  bool reply_request(uint32_t channel, bool success);
+  // reply_global answers the deferred global request `id` (data: e.g. a bound port). False if
+  // no such request waits.
+  bool reply_global(uint64_t id, bool success, ByteView data = {});
+  // True while `channel` has a deferred request the program has not answered.
+  bool has_deferred_request(uint32_t channel) const;
+
   // send_data sends up to send_window(channel) bytes of `data`, split into messages no larger
   // than the peer's maximum packet, and returns how many bytes it took (0 if the channel is not
   // open or we sent EOF/CLOSE). Everything taken has been handed to the sink when it returns.
@@ -139,7 +187,8 @@ class ConnectionMux {
   // False if the channel is not open or EOF/CLOSE was already sent.
   bool send_eof(uint32_t channel);
   // close sends CHANNEL_CLOSE (once); nothing more is sent on the channel. on_close fires when
-  // the peer's CLOSE arrives (at once if it already had). False if the channel is not open.
+  // the peer's CLOSE arrives (at once, before close returns, if it already had: a held reply).
+  // False if the channel is not open.
   bool close(uint32_t channel);
   // consume: the program has processed `n` bytes of data delivered on `channel` (clamped to what
   // was delivered). Sends WINDOW_ADJUST once half the window has been consumed.
@@ -158,6 +207,7 @@ class ConnectionMux {
     bool sent_eof = false;
     bool sent_close = false;
     bool got_eof = false;
+    bool got_close = false;  // the peer's CLOSE, our reply held (on_peer_close)
     uint32_t peer_id = 0;
     uint32_t peer_max_packet = 0;
     uint64_t send_window = 0;      // never above kMaxWindow
@@ -165,6 +215,13 @@ class ConnectionMux {
     uint32_t recv_unconsumed = 0;  // delivered, not yet consumed
     uint32_t recv_consumed = 0;    // consumed, not yet returned by WINDOW_ADJUST
     uint32_t pending_replies = 0;  // our want_reply requests awaiting SUCCESS/FAILURE
+    // Replies we owe the peer, in its request order: 0 = deferred, 1 = success, 2 = failure.
+    std::deque<uint8_t> owed;
+  };
+  struct OwedGlobal {
+    uint64_t id;
+    uint8_t answer;  // as Channel::owed
+    Bytes data;
   };
 
   Channel* find(uint32_t id);
@@ -187,6 +244,10 @@ class ConnectionMux {
   ConnResult on_close(ByteView payload);
   ConnResult on_request(ByteView payload);
   ConnResult on_request_reply(ByteView payload, bool success);
+  // Sends the replies at the front of the queues that are decided.
+  void flush_channel_replies(uint32_t id);
+  void flush_global_replies();
+  void send_open_confirmation(uint32_t id);
   // The open channel a message addresses, or nullptr (then the message is a protocol error).
   Channel* open_channel_for(uint32_t recipient);
 
@@ -197,6 +258,8 @@ class ConnectionMux {
   std::vector<Channel> channels_;  // indexed by local id
   size_t num_in_use_ = 0;
   uint32_t pending_global_ = 0;
+  uint64_t next_global_id_ = 0;
+  std::deque<OwedGlobal> owed_global_;
   Bytes out_;                             // scratch for control messages, reused
   std::array<uint8_t, 13> data_header_;  // byte, uint32 recipient, [uint32 type], uint32 length
 };

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/secret.h"
 #include "wire/bytes.h"
 
 namespace hashi::crypto {

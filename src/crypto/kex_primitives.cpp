@@ -10,29 +10,17 @@
 #include <cstdlib>
 #include <string>
 
+#include "crypto/ossl.h"
+#include "crypto/secret.h"
+
 namespace hashi::crypto {
 namespace {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
-struct BnFree {
-  void operator()(BIGNUM* p) const { BN_clear_free(p); }
-};
-struct BldFree {
-  void operator()(OSSL_PARAM_BLD* p) const { OSSL_PARAM_BLD_free(p); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
-using Bn = std::unique_ptr<BIGNUM, BnFree>;
-using Bld = std::unique_ptr<OSSL_PARAM_BLD, BldFree>;
-using Params = std::unique_ptr<OSSL_PARAM, ParamFree>;
+using ossl::Bn;
+using ossl::Params;
+using ossl::Pkey;
+using ossl::PkeyCtx;
+using Bld = ossl::ParamBld;
 
 // Our own key generation failing means OpenSSL is broken or out of memory.
 template <typename T>

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "crypto/secret.h"
 #include "wire/bytes.h"
 
 namespace hashi::crypto {

@@ -6,6 +6,7 @@
 // result of the re-encryption comparison) decides a branch, a loop bound or a memory index. The
 // only data-dependent branches are in SampleNTT, over the public seed rho, and in the modulus
 // check, over the public encapsulation key.
+#include "crypto/secret.h"
 #include "crypto/mlkem768.h"
 
 #include <openssl/crypto.h>

@@ -7,6 +7,7 @@
 // re-encryption comparison) only ever flow through arithmetic and masks. Branches and array
 // indexes depend on public sizes only. The one data-dependent loop is key generation's redraw of
 // g while it is not invertible mod 3; it reveals only how many discarded candidates there were.
+#include "crypto/secret.h"
 #include "crypto/sntrup761.h"
 
 #include <openssl/crypto.h>

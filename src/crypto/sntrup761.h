@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <functional>
 
+#include "crypto/secret.h"
 #include "crypto/kem.h"
 #include "wire/bytes.h"
 

@@ -14,7 +14,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "keys/ossl.h"
+#include "crypto/ossl.h"
 
 namespace hashi::keys {
 namespace {

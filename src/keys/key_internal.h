@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "keys/key.h"
-#include "keys/ossl.h"
+#include "crypto/ossl.h"
 
 namespace hashi::keys {
 

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "crypto/secret.h"
 #include "keys/base64.h"
 #include "keys/bcrypt_pbkdf.h"
 #include "keys/key_internal.h"

@@ -11,9 +11,11 @@
 #include <cerrno>
 #include <sstream>
 
+#include "crypto/secret.h"
 #include "keys/base64.h"
 #include "keys/file_io.h"
 #include "keys/line_util.h"
+#include "wire/pattern.h"
 
 namespace hashi::keys {
 namespace {
@@ -48,27 +50,6 @@ bool hashed_matches(std::string_view field, std::string_view host_name) {
 
 }  // namespace
 
-bool match_pattern(std::string_view s, std::string_view pattern) {
-  // Iterative glob with one backtrack point: O(|s| * |pattern|) at worst, never exponential.
-  size_t si = 0, pi = 0;
-  size_t star_p = std::string_view::npos, star_s = 0;
-  while (si < s.size()) {
-    if (pi < pattern.size() && pattern[pi] == '*') {
-      star_p = pi++;
-      star_s = si;
-    } else if (pi < pattern.size() && (pattern[pi] == '?' || lower(pattern[pi]) == lower(s[si]))) {
-      ++pi;
-      ++si;
-    } else if (star_p != std::string_view::npos) {
-      pi = star_p + 1;
-      si = ++star_s;
-    } else {
-      return false;
-    }
-  }
-  while (pi < pattern.size() && pattern[pi] == '*') ++pi;
-  return pi == pattern.size();
-}
 
 std::string known_host_name(std::string_view host, uint16_t port) {
   std::string name;
@@ -88,7 +69,7 @@ bool host_matches_entry(const KnownHostEntry& entry, std::string_view host_name)
     bool negated = !pat.empty() && pat.front() == '!';
     if (negated) pat.remove_prefix(1);
     if (pat.empty()) continue;
-    if (match_pattern(host_name, pat)) {
+    if (match_pattern(host_name, pat, PatternCase::kInsensitive)) {
       if (negated) return false;  // a matching negation overrides everything (match.c)
       found = true;
     }

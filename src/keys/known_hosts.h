@@ -39,8 +39,6 @@ std::string known_host_name(std::string_view host, uint16_t port);
 // negated pattern (!pattern) makes the whole entry not match.
 bool host_matches_entry(const KnownHostEntry& entry, std::string_view host_name);
 
-// match_pattern matches `s` against a glob with * and ? (case-insensitive, as OpenSSH lowercases).
-bool match_pattern(std::string_view s, std::string_view pattern);
 
 enum class HostKeyStatus {
   kMatch,

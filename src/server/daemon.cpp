@@ -98,6 +98,21 @@ bool daemonize(std::string& error) {
   return true;
 }
 
+void write_all(int fd, const void* buf, size_t len) {
+  const char* p = static_cast<const char*>(buf);
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return;
+    }
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
 void close_fds_from(int first) {
 #ifdef SYS_close_range
   if (syscall(SYS_close_range, static_cast<unsigned>(first), ~0U, 0U) == 0) {

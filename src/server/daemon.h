@@ -22,6 +22,11 @@ void remove_pid_file(std::string_view path);
 // with `error` set and the process unchanged as far as possible.
 [[nodiscard]] bool daemonize(std::string& error);
 
+// write_all writes all `len` bytes of `buf` to `fd`, retrying on EINTR and short writes; gives up
+// silently on any other error (it is used for diagnostics and child-to-parent reports, where
+// there is no one left to tell). Async-signal-safe.
+void write_all(int fd, const void* buf, size_t len);
+
 // close_fds_from closes every descriptor >= first (close_range(2), with a loop up to the fd
 // limit as the fallback). Async-signal-safe.
 void close_fds_from(int first);

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "server/daemon.h"
+
 namespace hashi::server {
 namespace {
 
@@ -95,19 +97,6 @@ int syslog_priority(LogLevel level) {
   }
 }
 
-void write_all(int fd, const char* p, size_t len) {
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return;
-    }
-    p += n;
-    len -= static_cast<size_t>(n);
-  }
-}
 
 void vlog(LogLevel level, const char* fmt, va_list args) {
   if (!log_enabled(level)) {

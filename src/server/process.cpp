@@ -154,25 +154,10 @@ bool group_entry_gid(const char* name, gid_t& out) {
   }
 }
 
-// Writes all of buf or gives up; async-signal-safe.
-void write_fully(int fd, const void* buf, size_t len) {
-  const char* p = static_cast<const char*>(buf);
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return;
-    }
-    p += n;
-    len -= static_cast<size_t>(n);
-  }
-}
 
 [[noreturn]] void child_fail(int error_fd, ChildStage stage) {
   ChildFailure failure{stage, errno};
-  write_fully(error_fd, &failure, sizeof(failure));
+  write_all(error_fd, &failure, sizeof(failure));
   _exit(1);
 }
 
@@ -243,11 +228,11 @@ struct ChildPlan {
     // sshd's wording; strerrordesc_np is a table lookup (async-signal-safe, untranslated).
     int err = errno;
     const char* reason = strerrordesc_np(err);
-    write_fully(2, plan.chdir_message, strlen(plan.chdir_message));
+    write_all(2, plan.chdir_message, strlen(plan.chdir_message));
     if (reason != nullptr) {
-      write_fully(2, reason, strlen(reason));
+      write_all(2, reason, strlen(reason));
     }
-    write_fully(2, "\n", 1);
+    write_all(2, "\n", 1);
     if (chdir("/") != 0) {
       // Nothing sensible is left to try; the shell starts wherever it is.
     }

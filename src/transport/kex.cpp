@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "crypto/secret.h"
 #include "crypto/dh_groups.h"
 #include "crypto/mlkem768.h"
 #include "crypto/sntrup761.h"
@@ -56,6 +57,14 @@ void append_mpint_secret(SecretBytes& out, ByteView magnitude) {
 
 }  // namespace
 
+std::vector<std::string_view> kex_method_names() {
+  std::vector<std::string_view> out;
+  for (const auto& m : kMethods) {
+    out.push_back(m.name);
+  }
+  return out;
+}
+
 const KexMethodInfo* find_kex_method(std::string_view name) {
   for (const auto& m : kMethods) {
     if (m.name == name) return &m;
@@ -79,11 +88,11 @@ std::unique_ptr<KeyExchange> KeyExchange::client(const KexMethodInfo& method,
 
 std::unique_ptr<KeyExchange> KeyExchange::server(const KexMethodInfo& method,
                                                  KexTranscript transcript,
-                                                 std::shared_ptr<const keys::PrivateKey> host_key,
+                                                 keys::PublicKey host_key,
                                                  std::string host_key_algorithm) {
   std::unique_ptr<KeyExchange> k(new KeyExchange(method, std::move(transcript)));
   k->is_server_ = true;
-  k->signer_ = std::move(host_key);
+  k->host_key_ = std::move(host_key);
   k->host_key_algorithm_ = std::move(host_key_algorithm);
   k->step_ = method.family == KexFamily::kDhGex ? Step::kAwaitGexRequest : Step::kAwaitInit;
   return k;
@@ -147,6 +156,7 @@ Status KeyExchange::on_message(ByteView payload, std::vector<Bytes>& out) {
       }
       break;
     case Step::kStart:
+    case Step::kAwaitSignature:
       break;
   }
   return Status::protocol_error("unexpected key exchange message " + std::to_string(type));
@@ -286,21 +296,28 @@ Status KeyExchange::server_on_init(ByteView payload, std::vector<Bytes>& out) {
     append_mpint_secret(k_mpint_, view(*k));
     server_value = agreement_->public_value();
   }
-  const Bytes& ks = signer_->public_key().blob();
-  compute_hash(ks, client_value, server_value);
-  Bytes sig = signer_->sign(host_key_algorithm_, hash_);
+  compute_hash(host_key_->blob(), client_value, server_value);
+  server_value_ = std::move(server_value);
+  agreement_.reset();
+  step_ = Step::kAwaitSignature;
+  (void)out;
+  return Status::ok();
+}
+
+Status KeyExchange::set_signature(ByteView signature, std::vector<Bytes>& out) {
+  if (step_ != Step::kAwaitSignature) return kex_failed("no host key signature was asked for");
+  if (signature.empty()) return kex_failed("host key signing failed");
   Bytes m;
   wire::Writer w(m);
-  w.u8(method_.family == KexFamily::kDhGex ? msg::kKexDhGexReply : msg::kKexdhReply).string(ks);
+  w.u8(method_.family == KexFamily::kDhGex ? msg::kKexDhGexReply : msg::kKexdhReply)
+      .string(host_key_->blob());
   if (values_are_mpints()) {
-    w.mpint(server_value);
+    w.mpint(server_value_);
   } else {
-    w.string(server_value);
+    w.string(server_value_);
   }
-  w.string(sig);
+  w.string(signature);
   out.push_back(std::move(m));
-  host_key_ = signer_->public_key();
-  agreement_.reset();
   done_ = true;
   return Status::ok();
 }

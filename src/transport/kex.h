@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/secret.h"
 #include "crypto/hash.h"
 #include "crypto/kem.h"
 #include "crypto/kex_primitives.h"
@@ -32,6 +33,8 @@ struct KexMethodInfo {
 
 // The kex method table; nullptr for unknown names.
 const KexMethodInfo* find_kex_method(std::string_view name);
+// Every name in that table (config/algorithms.cpp's registry must name exactly these).
+std::vector<std::string_view> kex_method_names();
 
 // What both sides hash into H besides the method's own values.
 struct KexTranscript {
@@ -53,9 +56,11 @@ class KeyExchange {
   // Client side: `host_key_algorithm` is the negotiated one the server must sign with.
   static std::unique_ptr<KeyExchange> client(const KexMethodInfo& method, KexTranscript transcript,
                                              std::string host_key_algorithm, GexRequest gex = {});
-  // Server side: signs H with `host_key` using `host_key_algorithm`.
+  // Server side: H is signed with `host_key` using `host_key_algorithm` by whoever holds the
+  // private key: after the client's init message, awaiting_signature() is true and the reply
+  // waits for set_signature().
   static std::unique_ptr<KeyExchange> server(const KexMethodInfo& method, KexTranscript transcript,
-                                             std::shared_ptr<const keys::PrivateKey> host_key,
+                                             keys::PublicKey host_key,
                                              std::string host_key_algorithm);
   ~KeyExchange();
 
@@ -66,6 +71,12 @@ class KeyExchange {
   // malformed values, an invalid peer public value, a signature that does not verify.
   Status on_message(ByteView payload, std::vector<Bytes>& out);
   bool done() const { return done_; }
+  // Server: H is computed and the reply waits for its signature (exchange_hash() is valid).
+  bool awaiting_signature() const { return step_ == Step::kAwaitSignature && !done_; }
+  const std::string& host_key_algorithm() const { return host_key_algorithm_; }
+  // Server: queues the reply carrying `signature` (of exchange_hash()) and finishes. Error if no
+  // signature is awaited or it is empty.
+  Status set_signature(ByteView signature, std::vector<Bytes>& out);
 
   const KexMethodInfo& method() const { return method_; }
   // H (valid when done()).
@@ -77,7 +88,7 @@ class KeyExchange {
   const std::optional<keys::PublicKey>& host_key() const { return host_key_; }
 
  private:
-  enum class Step { kStart, kAwaitInit, kAwaitGexRequest, kAwaitGroup, kAwaitReply };
+  enum class Step { kStart, kAwaitInit, kAwaitGexRequest, kAwaitGroup, kAwaitReply, kAwaitSignature };
 
   KeyExchange(const KexMethodInfo& method, KexTranscript transcript);
   Status client_on_group(ByteView payload, std::vector<Bytes>& out);
@@ -98,7 +109,7 @@ class KeyExchange {
   Step step_ = Step::kStart;
   bool done_ = false;
   std::string host_key_algorithm_;
-  std::shared_ptr<const keys::PrivateKey> signer_;
+  Bytes server_value_;  // server: our value, sent with the signature
   GexRequest gex_;
   Bytes gex_p_, gex_g_;
   std::unique_ptr<crypto::KeyAgreement> agreement_;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "crypto/ossl.h"
 #include "wire/writer.h"
 
 namespace hashi::transport {
@@ -68,14 +69,8 @@ void must(int ok) {
   }
 }
 
-struct CipherCtxFree {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
-struct MacCtxFree {
-  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
-};
-using MacCtx = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
+using ossl::CipherCtx;
+using ossl::MacCtx;
 
 CipherCtx new_cipher(const EVP_CIPHER* cipher, const uint8_t* key, const uint8_t* iv, int enc) {
   CipherCtx ctx(EVP_CIPHER_CTX_new());
@@ -553,6 +548,22 @@ const CipherInfo* checked_cipher(std::string_view cipher, ByteView key, ByteView
 }
 
 }  // namespace
+
+std::vector<std::string_view> cipher_names() {
+  std::vector<std::string_view> out;
+  for (const auto& c : kCiphers) {
+    out.push_back(c.name);
+  }
+  return out;
+}
+
+std::vector<std::string_view> mac_names() {
+  std::vector<std::string_view> out;
+  for (const auto& m : kMacs) {
+    out.push_back(m.name);
+  }
+  return out;
+}
 
 const CipherInfo* find_cipher(std::string_view name) {
   for (const auto& c : kCiphers) {

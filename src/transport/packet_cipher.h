@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "wire/bytes.h"
 
@@ -40,6 +41,10 @@ const CipherInfo* find_cipher(std::string_view name);
 // "hmac-sha2-256", "hmac-sha2-512", "hmac-sha1" and their "-etm@openssh.com" forms. (Whether
 // hmac-sha1 is offered is the negotiation layer's policy.)
 const MacInfo* find_mac(std::string_view name);
+// Every name in the cipher / MAC tables, "none" included (config/algorithms.cpp's registry must
+// name exactly the others).
+std::vector<std::string_view> cipher_names();
+std::vector<std::string_view> mac_names();
 
 // Outbound direction. The caller formats the packet:
 // [uint32 packet_length][byte padding_length][payload][random padding].

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "crypto/secret.h"
 #include "crypto/hash.h"
 #include "wire/messages.h"
 #include "wire/reader.h"
@@ -95,15 +96,10 @@ Status Transport::commit_read(size_t n, TimePoint now) {
   pending_reserve_ = 0;
   last_now_ = now;
   if (closed_) return Status::fail(msg::DisconnectReason::kConnectionLost, "connection closed");
-  Status s = process_input(now);
-  if (in_head_ == in_.size()) {
-    in_.clear();
-    in_head_ = 0;
-  } else if (in_head_ > 64 * 1024) {
-    in_.erase(in_.begin(), in_.begin() + ptrdiff_t(in_head_));
-    in_head_ = 0;
+  if (waiting() && in_.size() - in_head_ > kMaxInputWhileWaiting) {
+    return fail(Status::protocol_error("too much input during the key exchange"));
   }
-  return s;
+  return process_input(now);
 }
 
 void Transport::consume_output(size_t n) {
@@ -153,7 +149,21 @@ void Transport::mark_closed(const Status& why) {
 }
 
 Status Transport::process_input(TimePoint now) {
-  while (!closed_) {
+  in_process_ = true;
+  Status s = process_packets(now);
+  in_process_ = false;
+  if (in_head_ == in_.size()) {
+    in_.clear();
+    in_head_ = 0;
+  } else if (in_head_ > 64 * 1024) {
+    in_.erase(in_.begin(), in_.begin() + ptrdiff_t(in_head_));
+    in_head_ = 0;
+  }
+  return s;
+}
+
+Status Transport::process_packets(TimePoint now) {
+  while (!closed_ && !waiting()) {
     MutableByteView avail(in_.data() + in_head_, in_.size() - in_head_);
     if (!version_reader_.done()) {
       size_t used = 0;
@@ -290,13 +300,7 @@ KexInit Transport::our_kexinit() const {
     k.host_key = config_.host_key_algorithms;
   } else {
     for (const auto& alg : config_.host_key_algorithms) {
-      auto type = keys::key_type_for_algorithm(alg);
-      for (const auto& key : config_.host_keys) {
-        if (type && key->public_key().type() == *type) {
-          k.host_key.push_back(alg);
-          break;
-        }
-      }
+      if (public_host_key(alg)) k.host_key.push_back(alg);
     }
   }
   k.cipher_c2s = k.cipher_s2c = config_.ciphers;
@@ -360,16 +364,29 @@ Status Transport::on_kexinit(ByteView payload) {
     kex_->start(out);
     for (const auto& m : out) write_packet(m, {});
   } else {
-    auto type = keys::key_type_for_algorithm(chosen->host_key);
-    std::shared_ptr<const keys::PrivateKey> key;
-    for (const auto& k : config_.host_keys) {
-      if (type && k->public_key().type() == *type) key = k;
-      if (key) break;
-    }
+    std::optional<keys::PublicKey> key = public_host_key(chosen->host_key);
     if (!key) return Status::fail(msg::DisconnectReason::kKeyExchangeFailed, "no host key");
-    kex_ = KeyExchange::server(*method, std::move(transcript), key, chosen->host_key);
+    kex_ = KeyExchange::server(*method, std::move(transcript), std::move(*key), chosen->host_key);
   }
   return Status::ok();
+}
+
+std::shared_ptr<const keys::PrivateKey> Transport::private_host_key(
+    std::string_view algorithm) const {
+  auto type = keys::key_type_for_algorithm(algorithm);
+  for (const auto& k : config_.host_keys) {
+    if (type && k->public_key().type() == *type) return k;
+  }
+  return nullptr;
+}
+
+std::optional<keys::PublicKey> Transport::public_host_key(std::string_view algorithm) const {
+  if (auto k = private_host_key(algorithm)) return k->public_key();
+  auto type = keys::key_type_for_algorithm(algorithm);
+  for (const auto& k : config_.host_public_keys) {
+    if (type && k.type() == *type) return k;
+  }
+  return std::nullopt;
 }
 
 Status Transport::on_kex_message(ByteView payload, TimePoint now) {
@@ -377,19 +394,45 @@ Status Transport::on_kex_message(ByteView payload, TimePoint now) {
   Status s = kex_->on_message(payload, out);
   for (const auto& m : out) write_packet(m, {});
   if (!s) return s;
+  if (kex_->awaiting_signature()) return request_signature();
   if (!kex_->done() || sent_newkeys_) return Status::ok();
+  return after_kex_done();
+}
 
-  const auto& key = kex_->host_key();
-  if (is_client()) {
-    if (!first_kex_done_) {
-      Status trust = listener_.check_host_key(*key);
-      if (!trust) return trust;
-    } else if (host_key_ && !(*host_key_ == *key)) {
-      return Status::fail(msg::DisconnectReason::kHostKeyNotVerifiable,
-                          "server host key changed during re-key");
-    }
+Status Transport::request_signature() {
+  const std::string& alg = kex_->host_key_algorithm();
+  if (auto key = private_host_key(alg)) {
+    std::vector<Bytes> out;
+    Status s = kex_->set_signature(key->sign(alg, kex_->exchange_hash()), out);
+    for (const auto& m : out) write_packet(m, {});
+    if (!s) return s;
+    finish_kex_step();
+    return Status::ok();
   }
-  host_key_ = key;
+  waiting_ = Waiting::kSignature;
+  listener_.on_sign_request(*kex_->host_key(), alg, kex_->exchange_hash());
+  return Status::ok();
+}
+
+Status Transport::after_kex_done() {
+  const auto& key = kex_->host_key();
+  if (is_client() && !first_kex_done_) {
+    std::optional<Status> trust = listener_.check_host_key(*key);
+    if (!trust) {
+      waiting_ = Waiting::kHostKey;
+      return Status::ok();
+    }
+    if (!*trust) return *trust;
+  } else if (is_client() && host_key_ && !(*host_key_ == *key)) {
+    return Status::fail(msg::DisconnectReason::kHostKeyNotVerifiable,
+                        "server host key changed during re-key");
+  }
+  finish_kex_step();
+  return Status::ok();
+}
+
+void Transport::finish_kex_step() {
+  host_key_ = kex_->host_key();
   if (session_id_.empty()) session_id_ = kex_->exchange_hash();
   derive_keys();
   send_newkeys();
@@ -401,8 +444,38 @@ Status Transport::on_kex_message(ByteView payload, TimePoint now) {
         config_.server_sig_algs.empty() ? config_.host_key_algorithms : config_.server_sig_algs));
     write_packet(m, {});
   }
-  (void)now;
-  return Status::ok();
+}
+
+void Transport::answer_host_key(const Status& verdict) {
+  if (waiting_ != Waiting::kHostKey || closed_) return;
+  waiting_ = Waiting::kNone;
+  if (verdict) finish_kex_step();
+  resume(verdict);
+}
+
+void Transport::answer_signature(ByteView signature) {
+  if (waiting_ != Waiting::kSignature || closed_) return;
+  waiting_ = Waiting::kNone;
+  std::vector<Bytes> out;
+  Status s = kex_->set_signature(signature, out);
+  for (const auto& m : out) write_packet(m, {});
+  if (s) finish_kex_step();
+  resume(s);
+}
+
+void Transport::fail_signature() {
+  if (waiting_ != Waiting::kSignature || closed_) return;
+  waiting_ = Waiting::kNone;
+  resume(Status::fail(msg::DisconnectReason::kKeyExchangeFailed, "host key signing failed"));
+}
+
+void Transport::resume(Status s) {
+  if (!s) {
+    (void)fail(s);
+    return;
+  }
+  // Inside feed() (the listener answered at once) the running loop goes on by itself.
+  if (!in_process_) (void)process_input(last_now_);
 }
 
 void Transport::derive_keys() {

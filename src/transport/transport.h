@@ -36,6 +36,9 @@ inline constexpr size_t kMaxQueuedDuringKex = 8 * 1024 * 1024;
 inline constexpr uint64_t kDefaultRekeyBytes = uint64_t(1) << 30;
 // Re-key long before 2^32 packets so sequence numbers never repeat under one key.
 inline constexpr uint64_t kRekeyPackets = uint64_t(1) << 31;
+// Peer bytes we buffer unprocessed while waiting for a host-key verdict or signature: a peer may
+// have a rekey's worth of channel data in flight, no more (drivers stop reading meanwhile).
+inline constexpr size_t kMaxInputWhileWaiting = kMaxQueuedDuringKex;
 
 struct TransportConfig {
   Role role = Role::kClient;
@@ -43,8 +46,13 @@ struct TransportConfig {
   std::vector<std::string> host_key_algorithms;
   std::vector<std::string> ciphers;
   std::vector<std::string> macs;
-  // Server: the host keys; only algorithms with a key are offered.
+  // Server: the host keys; only algorithms with a key are offered. The transport signs with
+  // these itself.
   std::vector<std::shared_ptr<const keys::PrivateKey>> host_keys;
+  // Server: host keys whose private halves live elsewhere (a privileged monitor): the exchange
+  // hash is handed to TransportListener::on_sign_request and the transport waits for
+  // answer_signature() / fail_signature().
+  std::vector<keys::PublicKey> host_public_keys;
   uint64_t rekey_bytes = 0;            // 0: kDefaultRekeyBytes
   Duration rekey_interval{};           // zero: no time limit
   std::string software_version{kSoftwareVersion};
@@ -59,8 +67,14 @@ class TransportListener {
  public:
   virtual ~TransportListener() = default;
   // Client: the server's host key after its signature over the exchange verified; return an
-  // error to refuse it (the transport disconnects with that reason).
-  virtual Status check_host_key(const keys::PublicKey& key) { return Status::ok(); }
+  // error to refuse it (the transport disconnects with that reason), or nullopt to decide later
+  // with Transport::answer_host_key() (input is buffered, not processed, until then).
+  virtual std::optional<Status> check_host_key(const keys::PublicKey& key) { return Status::ok(); }
+  // Server: sign `data` (the exchange hash) with the host key `key` (one of host_public_keys)
+  // using `algorithm`; answer with Transport::answer_signature() or fail_signature(), now or
+  // later (input is buffered, not processed, until then).
+  virtual void on_sign_request(const keys::PublicKey& key, const std::string& algorithm,
+                               ByteView data) {}
   // A key exchange finished (first = the initial one; upper layers may start then).
   virtual void on_kex_complete(bool first) {}
   // Client: the server-sig-algs extension (RFC 8308 section 3.1) arrived.
@@ -103,6 +117,15 @@ class Transport final : public PayloadSink {
   // True when upper layers should stop producing for now (a key exchange is holding a lot).
   bool congested() const { return queued_bytes_ > kMaxQueuedDuringKex; }
 
+  // The answers to check_host_key() returning nullopt and to on_sign_request(). Each resumes the
+  // key exchange and processes the input buffered meanwhile (listener calls happen inside). An
+  // answer nobody asked for is ignored. A refusal or a failure disconnects.
+  void answer_host_key(const Status& verdict);
+  void answer_signature(ByteView signature);
+  void fail_signature();
+  // True while the key exchange waits for one of those answers.
+  bool waiting() const { return waiting_ != Waiting::kNone; }
+
   // Sends DISCONNECT and closes.
   void disconnect(msg::DisconnectReason reason, const std::string& description);
   bool closed() const { return closed_; }
@@ -129,9 +152,24 @@ class Transport final : public PayloadSink {
     std::unique_ptr<PacketOpener> opener;
   };
 
+  enum class Waiting : uint8_t { kNone, kHostKey, kSignature };
+
   bool is_client() const { return config_.role == Role::kClient; }
+  // After the exchange computed H: the client's host-key check, then finish_kex_step.
+  Status after_kex_done();
+  // Server: signs H with a private host key, or asks the listener.
+  Status request_signature();
+  // H is signed and checked: NEWKEYS (and the first EXT_INFO) go out.
+  void finish_kex_step();
+  // Continues with the input buffered while waiting; `s` is the answer's outcome.
+  void resume(Status s);
+  // The host key (private when we hold it) for a negotiated host-key algorithm.
+  std::shared_ptr<const keys::PrivateKey> private_host_key(std::string_view algorithm) const;
+  std::optional<keys::PublicKey> public_host_key(std::string_view algorithm) const;
   Status fail(Status s);
+  // Processes buffered input (stopping while waiting()) and compacts the buffer.
   Status process_input(TimePoint now);
+  Status process_packets(TimePoint now);
   Status handle_packet(ByteView payload, TimePoint now);
   Status check_allowed(uint8_t type) const;
   Status on_kexinit(ByteView payload);
@@ -153,6 +191,9 @@ class Transport final : public PayloadSink {
   VersionReader version_reader_;
   bool closed_ = false;
   bool close_reported_ = false;
+  Waiting waiting_ = Waiting::kNone;
+  bool in_process_ = false;  // process_input() is running (an answer given inside it must not
+                             // start another)
 
   // Packet protection in force, and the next keys waiting for NEWKEYS in each direction.
   std::unique_ptr<PacketSealer> sealer_;

@@ -21,7 +21,8 @@ struct NullSink : PayloadSink {
 
 struct AcceptAll : ConnectionHandler {
   ConnectionMux* mux = nullptr;
-  bool on_open_request(uint32_t, std::string_view, ByteView) override { return true; }
+  connection::Decision on_open_request(uint32_t, std::string_view,
+                                       ByteView) override { return true; }
   void on_data(uint32_t ch, ByteView d) override {
     mux->send_data(ch, d);
     mux->consume(ch, d.size());
@@ -36,13 +37,13 @@ struct AcceptAll : ConnectionHandler {
   }
   void on_close(uint32_t) override {}
   void on_window_available(uint32_t ch) override { (void)mux->send_window(ch); }
-  bool on_channel_request(uint32_t ch, const ChannelRequest& r) override {
+  connection::Decision on_channel_request(uint32_t ch, const ChannelRequest& r, bool) override {
     if (r.name() == "exec") {
       mux->send_request(ch, {ExitStatusRequest{0}}, true);
     }
     return true;
   }
-  bool on_global_request(std::string_view, ByteView) override {
+  connection::Decision on_global_request(uint64_t, std::string_view, ByteView, bool) override {
     mux->open_session();
     return true;
   }

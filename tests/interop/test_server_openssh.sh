@@ -54,6 +54,20 @@ cat /dev/zero | oc "$DEST" 'echo done; exit 3' >"$T/out" 2>"$T/err"
 rc=${PIPESTATUS[1]}
 expect_eq "unread-stdin-flood" "done/3" "$(cat "$T/out")/$rc" "$T/err" "$LOG"
 
+# --- the client goes away while its program runs: the program is hung up and reaped (neither
+# left running nor a zombie)
+nap="sleep 3$RANDOM.5"
+oc "$DEST" "$nap" </dev/null >/dev/null 2>"$T/err" &
+cpid=$!
+prog=
+for _ in $(seq 100); do prog=$(pgrep -f "^$nap\$" | head -1); [ -n "$prog" ] && break; sleep 0.1; done
+kill_tree "$cpid"
+wait "$cpid" 2>/dev/null
+for _ in $(seq 50); do [ -z "$(ps -o stat= -p "${prog:-0}")" ] && break; sleep 0.1; done
+expect_eq "hangup-reaps-program" "started/gone" \
+  "$([ -n "$prog" ] && echo started)/$([ -n "$prog" ] && [ -z "$(ps -o stat= -p "$prog")" ] && echo gone || ps -o stat= -p "${prog:-0}")" \
+  "$T/err" "$LOG"
+
 # --- ssh -vvv: strict kex, and the algorithms asked for are the ones negotiated
 oc -vvv -o KexAlgorithms=curve25519-sha256 -c aes256-gcm@openssh.com -o HostKeyAlgorithms=ssh-ed25519 \
   "$DEST" true >/dev/null 2>"$T/vvv"

@@ -102,6 +102,19 @@ rc=0" "$(HASHI_OK_A=yes HASHI_NO=no run_client ssh "$SERVER_PORT" -o SendEnv='HA
   stop
 fi
 
+# --- LoginGraceTime and the connection's log lines in sshd's words ------------------------------
+if start "LoginGraceTime 1"; then
+  expect_in "LoginGraceTime 1 lets a prompt client in"
+  expect_log "a session start is logged as sshd" "Starting session: command 'echo in' for $ME from $HOST port"
+  expect_log "the client's DISCONNECT is logged as sshd" "Received disconnect from $HOST port"
+  expect_log "the end of a session is logged as sshd" "Disconnected from user $ME $HOST port"
+  # a client that connects and says nothing is cut off after the grace time
+  timeout 10 bash -c "exec 3<>/dev/tcp/$HOST/$SERVER_PORT && cat <&3 >/dev/null" 2>/dev/null
+  expect_eq "LoginGraceTime ends a silent connection" 0 $? "$SERVER_LOG"
+  expect_log "the grace timeout is logged as sshd" "Timeout before authentication for $HOST port"
+  stop
+fi
+
 # --- MaxSessions, RevokedKeys, AuthorizedKeysFile none -------------------------------------------
 if start "MaxSessions 0"; then
   expect_denied "MaxSessions 0 refuses the session"

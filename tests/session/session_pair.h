@@ -1,9 +1,12 @@
-// An in-memory client::ClientConnection <-> server::ServerConnection pair: both sans-I/O cores,
-// with the test moving the bytes between their transports (in chunks it chooses) on a fake clock.
-// The server side gets a fake Authenticator (one user, one authorized key) and a fake SessionHost
-// that records what it is asked to run; the test then plays the program through the server's
-// input_queue / drained_input / send_output / send_stderr / session_finished, as the driver does
-// with a real process.
+// An in-memory client::ClientConnection <-> server-role session::Session pair: both sans-I/O
+// cores, with the test moving the bytes between them (in chunks it chooses) on a fake clock.
+// The server side (ServerSide) does what hashi-server's handler and the driver do around the
+// Session: it answers the authentication questions with a fake Authenticator (one user, one
+// authorized key), accepts session channels, hands exec/shell/subsystem/signal requests to a
+// fake SessionHost that records what it is asked to run, and releases a channel's program when
+// the channel or the connection closes. The test then plays the program through
+// input_queue / drained_input / send_output / send_stderr / session_finished, as a process
+// endpoint does with a real process.
 #pragma once
 
 #include <functional>
@@ -19,7 +22,7 @@
 #include "client/client_connection.h"
 #include "config/algorithms.h"
 #include "keys/key.h"
-#include "server/server_connection.h"
+#include "session/session.h"
 #include "session/transport_pair.h"
 #include "transport/transport.h"
 
@@ -40,22 +43,179 @@ struct FakeAuthenticator : auth::Authenticator {
   }
 };
 
+// What a session channel asked to run.
+struct StartedSession {
+  std::optional<std::string> command;  // nullopt: the login shell
+  std::optional<std::string> subsystem;
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
+// How the program ended (RFC 4254 section 6.10).
+struct SessionExit {
+  bool signaled = false;
+  uint32_t status = 0;
+  std::string signal_name;  // without "SIG"
+  bool core_dumped = false;
+};
+
 // Records what the server asks of the program instead of spawning one.
-struct FakeSessionHost : server::SessionHost {
+struct FakeSessionHost {
   bool refuse = false;  // start_session answers false
-  std::map<uint32_t, server::SessionStart> started;
+  std::map<uint32_t, StartedSession> started;
   std::vector<std::pair<uint32_t, std::string>> signals;
   std::vector<uint32_t> closed;
 
-  bool start_session(uint32_t channel, const server::SessionStart& start) override {
+  bool start_session(uint32_t channel, const StartedSession& start) {
     if (refuse) return false;
     started[channel] = start;
     return true;
   }
-  void signal_session(uint32_t channel, const std::string& name) override {
+  void signal_session(uint32_t channel, const std::string& name) {
     signals.emplace_back(channel, name);
   }
-  void session_closed(uint32_t channel) override { closed.push_back(channel); }
+  void session_closed(uint32_t channel) { closed.push_back(channel); }
+};
+
+// The peer's data for a channel's program, as the program sees it.
+struct ServerInput {
+  ByteView data;
+  bool eof = false;  // the client sent EOF and every byte before it was consumed
+  ByteView pending() const { return data; }
+};
+
+// A server-role Session with the handler around it (see the file comment).
+class ServerSide {
+ public:
+  ServerSide(transport::TransportConfig tc, FakeAuthenticator& authenticator,
+             FakeSessionHost& host, std::string peer_address, uint16_t peer_port)
+      : authenticator_(authenticator), host_(host), session_(make_config(std::move(tc),
+                                                                        peer_address,
+                                                                        peer_port)) {}
+
+  void start(TimePoint now) {
+    session_.start(now);
+    process();
+  }
+  transport::Status feed(ByteView data, TimePoint now) {
+    transport::Status s = session_.feed(data, now);
+    process();
+    return s;
+  }
+  session::Session& session() { return session_; }
+  transport::Transport& transport() { return session_.transport(); }
+  bool authenticated() const { return session_.authenticated(); }
+  const std::string& user() const { return session_.user(); }
+
+  // The program's side of channel `ch` (nullptr once the channel is gone).
+  const ServerInput* input_queue(uint32_t ch) {
+    if (!open_.count(ch)) return nullptr;
+    input_ = {session_.channel_input(ch, 0), session_.input_eof(ch)};
+    return &input_;
+  }
+  void drained_input(uint32_t ch, size_t n) { session_.consume_input(ch, 0, n); }
+  size_t output_window(uint32_t ch) const { return session_.send_window(ch); }
+  size_t send_output(uint32_t ch, ByteView data) { return session_.send(ch, data); }
+  size_t send_stderr(uint32_t ch, ByteView data) { return session_.send_stderr(ch, data); }
+  // The program closed its output and ended: EOF, exit-status / exit-signal, CLOSE (sshd's
+  // order, as the process endpoint sends them).
+  void session_finished(uint32_t ch, const SessionExit& exit) {
+    session_.send_eof(ch);
+    connection::ChannelRequest request;
+    if (exit.signaled) {
+      request.body = connection::ExitSignalRequest{exit.signal_name, exit.core_dumped, "", ""};
+    } else {
+      request.body = connection::ExitStatusRequest{exit.status};
+    }
+    session_.send_request(ch, request, false);
+    session_.close_channel(ch);
+  }
+  // Session channels whose program has not been released.
+  std::vector<uint32_t> channels() const {
+    std::vector<uint32_t> out;
+    for (const auto& [id, started] : open_) out.push_back(id);
+    return out;
+  }
+  // Log lines (OpenSSH wording), collected as they happen.
+  std::vector<std::string> take_log() { return std::exchange(log_, {}); }
+
+  // Handles every event the Session has queued, as hashi-server's handler does.
+  void process() {
+    while (auto event = session_.next_event()) handle(*event);
+  }
+
+ private:
+  static session::SessionConfig make_config(transport::TransportConfig tc,
+                                            const std::string& peer_address,
+                                            uint16_t peer_port) {
+    session::SessionConfig c;
+    c.role = session::Role::kServer;
+    c.transport = std::move(tc);
+    for (const auto& key : c.transport.host_keys) c.host_public_keys.push_back(key->public_key());
+    c.peer_address = peer_address;
+    c.peer_port = peer_port;
+    return c;
+  }
+
+  void handle(session::Event& event) {
+    if (auto* q = std::get_if<session::UserQuery>(&event)) {
+      session_.answer_user(q->id, authenticator_.user_exists(q->user));
+    } else if (auto* q = std::get_if<session::KeyQuery>(&event)) {
+      session_.answer_key(q->id, authenticator_.authorize_key(q->user, q->key));
+    } else if (auto* line = std::get_if<session::LogLine>(&event)) {
+      if (line->level == 0) log_.push_back(line->text);
+      if (line->level == 1) log_.push_back("debug1: " + line->text);
+    } else if (auto* open = std::get_if<session::ChannelOpenRequest>(&event)) {
+      if (open->type == "session") {
+        open_[open->channel] = false;
+        session_.accept_channel(open->channel);
+      } else {
+        session_.reject_channel(open->channel,
+                                connection::OpenFailureReason::kUnknownChannelType,
+                                "unknown channel type");
+      }
+    } else if (auto* r = std::get_if<session::ChannelRequestEvent>(&event)) {
+      bool ok = on_request(r->channel, r->request);
+      if (r->want_reply) session_.reply_request(r->channel, ok);
+    } else if (auto* c = std::get_if<session::ChannelClosed>(&event)) {
+      if (open_.erase(c->channel)) host_.session_closed(c->channel);
+    } else if (auto* g = std::get_if<session::GlobalRequest>(&event)) {
+      if (g->want_reply) session_.reply_global(g->id, false);
+    } else if (std::get_if<session::Closed>(&event)) {
+      // No CLOSE will come for the channels still open: release their programs now.
+      for (const auto& [id, started] : open_) host_.session_closed(id);
+      open_.clear();
+    }
+  }
+
+  bool on_request(uint32_t channel, const connection::ChannelRequest& request) {
+    auto it = open_.find(channel);
+    if (it == open_.end()) return false;
+    bool& started = it->second;
+    if (auto* s = std::get_if<connection::SignalRequest>(&request.body)) {
+      if (started) host_.signal_session(channel, s->name);
+      return started;
+    }
+    StartedSession start;
+    if (auto* x = std::get_if<connection::ExecRequest>(&request.body)) {
+      start.command = x->command;
+    } else if (std::get_if<connection::ShellRequest>(&request.body)) {
+      // the login shell
+    } else if (auto* sub = std::get_if<connection::SubsystemRequest>(&request.body)) {
+      start.subsystem = sub->name;
+    } else {
+      return false;  // env (no AcceptEnv here), pty-req, ...
+    }
+    if (started) return false;
+    started = host_.start_session(channel, start);
+    return started;
+  }
+
+  FakeAuthenticator& authenticator_;
+  FakeSessionHost& host_;
+  session::Session session_;
+  std::map<uint32_t, bool> open_;  // open session channels: whether their program started
+  ServerInput input_;
+  std::vector<std::string> log_;
 };
 
 // A session key pair shared by every test (ed25519 keys are cheap, but not free under ASan).
@@ -90,7 +250,7 @@ struct SessionPair {
   FakeAuthenticator authenticator;
   FakeSessionHost host;
   std::unique_ptr<client::ClientConnection> client;
-  std::unique_ptr<server::ServerConnection> server;
+  std::unique_ptr<ServerSide> server;
   std::vector<std::string> client_debug;
   TimePoint now{};
   std::mt19937 rng{1};
@@ -107,9 +267,8 @@ struct SessionPair {
     authenticator.authorized = alice_key().public_key();
     o.server_transport.host_keys.push_back(
         std::make_shared<keys::PrivateKey>(test_host_key(keys::KeyType::kEd25519)));
-    server = std::make_unique<server::ServerConnection>(std::move(o.server_transport),
-                                                       authenticator, auth::ServerAuthLimits{},
-                                                       host, "192.0.2.1", 40000);
+    server = std::make_unique<ServerSide>(std::move(o.server_transport), authenticator, host,
+                                          "192.0.2.1", 40000);
     client::ClientConnectionConfig cc;
     cc.transport = std::move(o.client_transport);
     cc.user = o.user;
@@ -129,8 +288,9 @@ struct SessionPair {
   transport::Transport& ct() { return client->transport(); }
   transport::Transport& st() { return server->transport(); }
 
-  // Moves what `from` has pending into `to`, cut as configured; returns the bytes taken.
-  size_t move(transport::Transport& from, transport::Transport& to, transport::Status& status,
+  // Moves what `from` has pending into `feed`, cut as configured; returns the bytes taken.
+  size_t move(transport::Transport& from,
+              const std::function<transport::Status(ByteView)>& feed, transport::Status& status,
               const std::function<void(Bytes&)>& mutate) {
     ByteView out = from.pending_output();
     if (out.empty() || !status) return 0;
@@ -143,7 +303,7 @@ struct SessionPair {
       if (max_chunk) {
         n = std::min(n, min_chunk + size_t(rng() % (max_chunk - min_chunk + 1)));
       }
-      status = to.feed(ByteView(data.data() + pos, n), now);
+      status = feed(ByteView(data.data() + pos, n));
       pos += n;
     }
     return data.size();
@@ -151,8 +311,11 @@ struct SessionPair {
 
   // One round each way; returns the bytes moved.
   size_t step() {
-    size_t moved = move(ct(), st(), server_status, {});
-    moved += move(st(), ct(), client_status, server_to_client_mutate);
+    server->process();
+    size_t moved =
+        move(ct(), [this](ByteView d) { return server->feed(d, now); }, server_status, {});
+    moved += move(st(), [this](ByteView d) { return ct().feed(d, now); }, client_status,
+                  server_to_client_mutate);
     return moved;
   }
 

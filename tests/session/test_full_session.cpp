@@ -1,4 +1,4 @@
-// A real ClientConnection talking to a real ServerConnection in memory: key exchange, publickey
+// A real ClientConnection talking to a real server-role Session in memory: key exchange, publickey
 // authentication, a session channel running a command, data both ways under flow control,
 // exit-status / exit-signal, EOF and CLOSE, disconnect. The test plays both the client's driver
 // (stdin, stdout, stderr) and the program the server would have spawned.
@@ -10,8 +10,6 @@
 
 namespace hashi::test {
 namespace {
-
-using server::SessionExit;
 
 Bytes take_all(client::OutputQueue& q) {
   ByteView v = q.pending();
@@ -86,9 +84,9 @@ struct Transfer {
   // The program: read stdin, write stdout and stderr within the window, exit when done.
   bool program_round(SessionPair& p, uint32_t ch) {
     bool progress = false;
-    server::ServerConnection& s = *p.server;
+    ServerSide& s = *p.server;
     if (session_finished) return false;
-    if (client::OutputQueue* in = s.input_queue(ch)) {
+    if (const ServerInput* in = s.input_queue(ch)) {
       if (program_drains_input && !in->pending().empty()) {
         program_input.insert(program_input.end(), in->pending().begin(), in->pending().end());
         s.drained_input(ch, in->pending().size());
@@ -210,7 +208,7 @@ TEST(FullSession, FlowControlStopsTheClientWhenTheProgramDoesNotRead) {
   // Exactly the 2 MiB window went out, and it all reached the server's queue.
   EXPECT_FALSE(p.client->wants_stdin());
   EXPECT_EQ(t.stdin_written, size_t(connection::kDefaultWindowSize));
-  client::OutputQueue* in = p.server->input_queue(*ch);
+  const ServerInput* in = p.server->input_queue(*ch);
   ASSERT_NE(in, nullptr);
   EXPECT_EQ(in->pending().size(), size_t(connection::kDefaultWindowSize));
   EXPECT_EQ(p.client->write_stdin(ByteView(t.stdin_data.data() + t.stdin_written, 1)), 0u);

@@ -19,7 +19,7 @@ struct RecordingListener : transport::TransportListener {
   bool reject_host_key = false;
   std::vector<std::string> server_sig_algs;
   std::vector<std::string> debug;
-  transport::Status check_host_key(const keys::PublicKey&) override {
+  std::optional<transport::Status> check_host_key(const keys::PublicKey&) override {
     if (reject_host_key) {
       return transport::Status::fail(msg::DisconnectReason::kHostKeyNotVerifiable, "rejected");
     }

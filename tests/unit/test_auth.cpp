@@ -68,7 +68,7 @@ struct Harness {
 
   Harness(std::string user, std::vector<std::shared_ptr<const PrivateKey>> ids,
           ServerAuthLimits limits = {}, ClientAuthOptions options = {})
-      : server(to_client, authenticator, std::move(limits)),
+      : server(to_client, std::move(limits)),
         client(to_server, std::move(user), std::move(ids), "ssh-connection",
                std::move(options)) {
     server.set_session_id(kSessionId);
@@ -81,7 +81,7 @@ struct Harness {
       while (!to_server.queue.empty() && !server_disconnected) {
         Bytes p = std::move(to_server.queue.front());
         to_server.queue.pop_front();
-        ServerAuthStatus s = server.on_message(p);
+        ServerAuthStatus s = answer_query(server, authenticator, server.on_message(p));
         for (const auto& e : s.events) events.push_back(e);
         if (s.kind == ServerAuthStatus::Kind::kDisconnect) server_disconnected = true;
         server_statuses.push_back(std::move(s));
@@ -245,7 +245,7 @@ TEST(Auth, MaxTriesDisconnects) {
 struct ServerOnly {
   QueueSink sink;
   FakeAuthenticator authenticator;
-  ServerAuth server{sink, authenticator};
+  ServerAuth server{sink};
   ServerOnly() {
     server.set_session_id(kSessionId);
     Bytes b;
@@ -258,7 +258,7 @@ struct ServerOnly {
                            ByteView fields = {}) {
     Bytes b;
     UserauthRequestMsg{user, service, method, fields}.encode(b);
-    return server.on_message(b);
+    return answer_query(server, authenticator, server.on_message(b));
   }
   ServerAuthStatus publickey(std::string_view user, const PrivateKey& key, std::string_view alg,
                              ByteView session_id, std::string_view signed_user = {}) {
@@ -315,8 +315,7 @@ TEST(AuthServer, ChangedUserOrServiceDisconnects) {
 
 TEST(AuthServer, ServiceChecks) {
   QueueSink sink;
-  FakeAuthenticator a;
-  ServerAuth server(sink, a);
+  ServerAuth server(sink);
   Bytes b;
   ServiceRequestMsg{"ssh-frobnicate"}.encode(b);
   ServerAuthStatus st = server.on_message(b);
@@ -324,7 +323,7 @@ TEST(AuthServer, ServiceChecks) {
   EXPECT_EQ(st.disconnect_reason, msg::DisconnectReason::kServiceNotAvailable);
 
   // A USERAUTH_REQUEST before SERVICE_REQUEST is a protocol error.
-  ServerAuth server2(sink, a);
+  ServerAuth server2(sink);
   b.clear();
   UserauthRequestMsg{"alice", "ssh-connection", "none", {}}.encode(b);
   EXPECT_EQ(server2.on_message(b).error, AuthError::kUnexpectedMessage);
@@ -396,6 +395,57 @@ TEST(AuthClient, BannerAndProtocolErrors) {
   c4.start(kSessionId);
   EXPECT_EQ(c4.on_message(accept).kind, ClientAuthStatus::Kind::kInProgress);
   EXPECT_EQ(c4.on_message(failure).error, AuthError::kMalformed);
+}
+
+
+// The decisions are asked for and waited on: the user first, then the key (for an unknown user
+// too), and the request goes on only when each is answered.
+TEST(AuthServer, DecisionsAreQueriesAnsweredLater) {
+  QueueSink sink;
+  ServerAuth server(sink);
+  server.set_session_id(kSessionId);
+  Bytes b;
+  ServiceRequestMsg{kUserauthService}.encode(b);
+  EXPECT_EQ(server.on_message(b).kind, ServerAuthStatus::Kind::kInProgress);
+  sink.queue.clear();
+
+  auto key = make_key(KeyType::kEd25519);
+  const Bytes& blob = key->public_key().blob();
+  Bytes sig = key->sign("ssh-ed25519", publickey_signed_data(kSessionId, "nobody",
+                                                             "ssh-connection", "ssh-ed25519", blob));
+  Bytes fields;
+  PublickeyFields{true, "ssh-ed25519", blob, sig}.encode(fields);
+  b.clear();
+  UserauthRequestMsg{"nobody", "ssh-connection", "publickey", fields}.encode(b);
+  ServerAuthStatus st = server.on_message(b);
+  ASSERT_EQ(st.kind, ServerAuthStatus::Kind::kQuery);
+  EXPECT_EQ(st.query->kind, AuthQuery::Kind::kUser);
+  EXPECT_EQ(st.query->user, "nobody");
+  EXPECT_TRUE(server.waiting());
+  EXPECT_TRUE(sink.queue.empty());  // nothing answered yet
+
+  st = server.answer_user(false);
+  ASSERT_EQ(st.kind, ServerAuthStatus::Kind::kQuery);
+  EXPECT_EQ(st.query->kind, AuthQuery::Kind::kKey);  // the unknown user's key is looked up too
+  EXPECT_EQ(*st.query->key, key->public_key());
+  ASSERT_EQ(st.events.size(), 1u);
+  EXPECT_EQ(st.events[0].kind, AuthEvent::Kind::kInvalidUser);
+
+  // The wrong answer kind, or feeding while waiting, is a caller error: disconnect.
+  {
+    QueueSink other_sink;
+    ServerAuth other(other_sink);
+    EXPECT_EQ(other.answer_key(keys::KeyOptions{}).kind, ServerAuthStatus::Kind::kDisconnect);
+  }
+
+  // An authorized answer for an unknown user still fails.
+  st = server.answer_key(keys::KeyOptions{});
+  EXPECT_EQ(st.kind, ServerAuthStatus::Kind::kInProgress);
+  ASSERT_EQ(sink.queue.size(), 1u);
+  EXPECT_EQ(sink.queue.back()[0], msg::kUserauthFailure);
+  EXPECT_FALSE(server.waiting());
+  EXPECT_EQ(server.on_message(b).kind, ServerAuthStatus::Kind::kQuery);  // the key again
+  EXPECT_EQ(server.on_message(b).kind, ServerAuthStatus::Kind::kDisconnect);  // fed while waiting
 }
 
 }  // namespace

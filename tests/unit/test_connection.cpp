@@ -39,7 +39,7 @@ struct Recorder : ConnectionHandler {
   std::vector<ChannelRequest> requests;
   std::vector<std::pair<uint32_t, bool>> replies;
   size_t window_events = 0;
-  bool on_open_request(uint32_t ch, std::string_view type, ByteView) override {
+  connection::Decision on_open_request(uint32_t ch, std::string_view type, ByteView) override {
     events.push_back("open_request " + std::to_string(ch) + " " + std::string(type));
     return accept_opens;
   }
@@ -60,13 +60,13 @@ struct Recorder : ConnectionHandler {
   void on_eof(uint32_t ch) override { events.push_back("eof " + std::to_string(ch)); }
   void on_close(uint32_t ch) override { events.push_back("close " + std::to_string(ch)); }
   void on_window_available(uint32_t) override { ++window_events; }
-  bool on_channel_request(uint32_t ch, const ChannelRequest& r) override {
+  connection::Decision on_channel_request(uint32_t ch, const ChannelRequest& r, bool) override {
     events.push_back("request " + std::to_string(ch) + " " + std::string(r.name()));
     requests.push_back(r);
     return !std::holds_alternative<UnknownRequest>(r.body);
   }
   void on_request_reply(uint32_t ch, bool ok) override { replies.emplace_back(ch, ok); }
-  bool on_global_request(std::string_view name, ByteView) override {
+  connection::Decision on_global_request(uint64_t, std::string_view name, ByteView, bool) override {
     events.push_back("global " + std::string(name));
     return name == "keepalive@openssh.com";
   }
@@ -336,7 +336,7 @@ TEST(Connection, UnknownChannelRequestGetsFailure) {
 // A handler that calls back into the mux from its callbacks (the channel table may grow).
 struct Reentrant : Recorder {
   size_t sent_during_open = 99;
-  bool on_open_request(uint32_t ch, std::string_view type, ByteView d) override {
+  connection::Decision on_open_request(uint32_t ch, std::string_view type, ByteView d) override {
     sent_during_open = mux->send_data(ch, as_bytes("too early"));
     return Recorder::on_open_request(ch, type, d);
   }

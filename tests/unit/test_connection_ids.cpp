@@ -36,7 +36,7 @@ struct Handler : ConnectionHandler {
   std::vector<uint32_t> eofs, closes;
   std::vector<std::string> requests;
   std::vector<std::pair<uint32_t, bool>> replies;
-  bool on_open_request(uint32_t ch, std::string_view, ByteView) override {
+  connection::Decision on_open_request(uint32_t ch, std::string_view, ByteView) override {
     opened.push_back(ch);
     return true;
   }
@@ -51,7 +51,7 @@ struct Handler : ConnectionHandler {
   }
   void on_eof(uint32_t ch) override { eofs.push_back(ch); }
   void on_close(uint32_t ch) override { closes.push_back(ch); }
-  bool on_channel_request(uint32_t ch, const ChannelRequest& r) override {
+  connection::Decision on_channel_request(uint32_t ch, const ChannelRequest& r, bool) override {
     requests.emplace_back(r.name());
     return true;
   }

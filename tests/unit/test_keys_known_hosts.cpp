@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "keys/known_hosts.h"
+#include "wire/pattern.h"
 
 namespace hashi::keys {
 namespace {
@@ -74,6 +75,8 @@ TEST_F(KeysKnownHosts, PatternsAndNegation) {
   EXPECT_FALSE(match_pattern("abcd", "a*c"));
   EXPECT_TRUE(match_pattern("", "*"));
   EXPECT_FALSE(match_pattern("", "?"));
+  EXPECT_TRUE(match_pattern("Box.LAN", "*.lan", PatternCase::kInsensitive));
+  EXPECT_FALSE(match_pattern("Box.LAN", "*.lan"));
   // Pathological patterns stay fast.
   EXPECT_FALSE(match_pattern(std::string(5000, 'a'), std::string(100, '*') + "b"));
 }

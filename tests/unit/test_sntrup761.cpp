@@ -168,7 +168,7 @@ TEST(Sntrup761, KnownAnswerFirstEntry) {
   EXPECT_EQ(sha256_hex(entry), kLiboqsSingleSha256) << entry.substr(0, 400);
 }
 
-TEST(Sntrup761, KnownAnswerAllHundredEntries) {
+TEST(Sntrup761Slow, KnownAnswerAllHundredEntries) {
   EXPECT_EQ(sha256_hex(kat_file(100)), kLiboqsAllSha256);
 }
 

@@ -8,7 +8,7 @@
 
 #include "client/host_trust.h"
 #include "client/hostkeys_update.h"
-#include "server/hostkeys_prove.h"
+#include "session/hostkeys.h"
 #include "server/key_authenticator.h"
 
 namespace hashi {
@@ -64,25 +64,25 @@ TEST(TrustLookup, OkChangedOtherTypeRevoked) {
 }
 
 TEST(HostkeysProve, RoundTripAllTypes) {
-  server::HostKeyList hk;
+  session::HostKeyList hk;
   for (auto t : {keys::KeyType::kEd25519, keys::KeyType::kEcdsaP384, keys::KeyType::kRsa}) {
     hk.push_back(std::make_shared<keys::PrivateKey>(keys::PrivateKey::generate(t, 2048)));
   }
   Bytes sid(32, 7);
   size_t unsupported = 0;
-  auto offered = client::parse_hostkeys(server::hostkeys_announcement(hk), unsupported);
+  auto offered = session::parse_hostkeys(session::hostkeys_announcement(hk), unsupported);
   ASSERT_TRUE(offered);
   ASSERT_EQ(offered->size(), 3u);
-  auto proof = server::prove_hostkeys(hk, client::encode_hostkeys(*offered), sid, "ssh-ed25519");
+  auto proof = session::prove_hostkeys(hk, session::encode_hostkeys(*offered), sid, "ssh-ed25519");
   ASSERT_TRUE(proof);
-  EXPECT_TRUE(client::verify_hostkeys_proof(*offered, sid, *proof, false));
+  EXPECT_TRUE(session::verify_hostkeys_proof(*offered, sid, *proof, false));
   Bytes other_sid(32, 8);
-  EXPECT_FALSE(client::verify_hostkeys_proof(*offered, other_sid, *proof, false));
+  EXPECT_FALSE(session::verify_hostkeys_proof(*offered, other_sid, *proof, false));
   // A key the server does not hold is refused.
   auto stranger = keys::PrivateKey::generate(keys::KeyType::kEd25519).public_key();
-  EXPECT_FALSE(server::prove_hostkeys(hk, client::encode_hostkeys({stranger}), sid, ""));
+  EXPECT_FALSE(session::prove_hostkeys(hk, session::encode_hostkeys({stranger}), sid, ""));
   // Repeated keys make the announcement invalid.
-  EXPECT_FALSE(client::parse_hostkeys(client::encode_hostkeys({stranger, stranger}), unsupported));
+  EXPECT_FALSE(session::parse_hostkeys(session::encode_hostkeys({stranger, stranger}), unsupported));
 }
 
 TEST(HostkeysUpdate, AddsAndRemoves) {

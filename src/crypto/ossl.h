@@ -1,4 +1,4 @@
-// Internal to keys/: owning handles for OpenSSL objects.
+// Owning handles for OpenSSL objects: the one set of deleters every layer above crypto uses.
 #pragma once
 
 #include <openssl/bn.h>
@@ -8,7 +8,7 @@
 
 #include <memory>
 
-namespace hashi::keys::ossl {
+namespace hashi::ossl {
 
 struct PkeyFree {
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
@@ -34,6 +34,9 @@ struct ParamBldFree {
 struct ParamFree {
   void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
 };
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* p) const { EVP_MAC_CTX_free(p); }
+};
 struct EcdsaSigFree {
   void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
 };
@@ -46,10 +49,11 @@ using Bn = std::unique_ptr<BIGNUM, BnFree>;
 using BnCtx = std::unique_ptr<BN_CTX, BnCtxFree>;
 using ParamBld = std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree>;
 using Params = std::unique_ptr<OSSL_PARAM, ParamFree>;
+using MacCtx = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
 using EcdsaSig = std::unique_ptr<ECDSA_SIG, EcdsaSigFree>;
 
 inline Bn bn_from(const uint8_t* data, size_t len) {
   return Bn(BN_bin2bn(data, static_cast<int>(len), nullptr));
 }
 
-}  // namespace hashi::keys::ossl
+}  // namespace hashi::ossl
