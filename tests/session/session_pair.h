@@ -89,11 +89,11 @@ struct ServerInput {
 // A server-role Session with the handler around it (see the file comment).
 class ServerSide {
  public:
-  ServerSide(transport::TransportConfig tc, FakeAuthenticator& authenticator,
-             FakeSessionHost& host, std::string peer_address, uint16_t peer_port)
-      : authenticator_(authenticator), host_(host), session_(make_config(std::move(tc),
-                                                                        peer_address,
-                                                                        peer_port)) {}
+  ServerSide(transport::TransportConfig tc, FakeAuthenticator& authenticator, FakeSessionHost& host,
+             std::string peer_address, uint16_t peer_port)
+      : authenticator_(authenticator),
+        host_(host),
+        session_(make_config(std::move(tc), peer_address, peer_port)) {}
 
   void start(TimePoint now) {
     session_.start(now);
@@ -148,8 +148,7 @@ class ServerSide {
 
  private:
   static session::SessionConfig make_config(transport::TransportConfig tc,
-                                            const std::string& peer_address,
-                                            uint16_t peer_port) {
+                                            const std::string& peer_address, uint16_t peer_port) {
     session::SessionConfig c;
     c.role = session::Role::kServer;
     c.transport = std::move(tc);
@@ -172,8 +171,7 @@ class ServerSide {
         open_[open->channel] = false;
         session_.accept_channel(open->channel);
       } else {
-        session_.reject_channel(open->channel,
-                                connection::OpenFailureReason::kUnknownChannelType,
+        session_.reject_channel(open->channel, connection::OpenFailureReason::kUnknownChannelType,
                                 "unknown channel type");
       }
     } else if (auto* r = std::get_if<session::ChannelRequestEvent>(&event)) {
@@ -430,9 +428,8 @@ struct SessionPair {
   transport::Transport& st() { return server->transport(); }
 
   // Moves what `from` has pending into `feed`, cut as configured; returns the bytes taken.
-  size_t move(session::Session& from,
-              const std::function<transport::Status(ByteView)>& feed, transport::Status& status,
-              const std::function<void(Bytes&)>& mutate) {
+  size_t move(session::Session& from, const std::function<transport::Status(ByteView)>& feed,
+              transport::Status& status, const std::function<void(Bytes&)>& mutate) {
     ByteView out = from.pending_output();
     if (out.empty() || !status) return 0;
     Bytes data(out.begin(), out.end());
@@ -454,8 +451,8 @@ struct SessionPair {
   size_t step() {
     server->process();
     client->process();
-    size_t moved = move(
-        client->session(), [this](ByteView d) { return server->feed(d, now); }, server_status, {});
+    size_t moved = move(client->session(), [this](ByteView d) { return server->feed(d, now); },
+                        server_status, {});
     moved += move(
         server->session(), [this](ByteView d) { return client->feed(d, now); }, client_status,
         server_to_client_mutate);

@@ -89,8 +89,8 @@ struct Transfer {
     for (int i = 0; (pieces_per_round == 0 || i < pieces_per_round) && s.output_window(ch) > 0 &&
                     (stdout_sent < stdout_data.size() || stderr_sent < stderr_data.size());
          ++i) {
-      bool err = stderr_sent < stderr_data.size() &&
-                 (stdout_sent == stdout_data.size() || rng() % 8 == 0);
+      bool err =
+          stderr_sent < stderr_data.size() && (stdout_sent == stdout_data.size() || rng() % 8 == 0);
       const Bytes& src = err ? stderr_data : stdout_data;
       size_t& sent = err ? stderr_sent : stdout_sent;
       size_t n = std::min(piece(src.size() - sent), s.output_window(ch));
@@ -163,8 +163,7 @@ TEST(FullSession, CommandRunsWithEveryStreamCutAtRandomPoints) {
     const char* name;
     size_t min_chunk, max_chunk;
   };
-  for (Cut cut : {Cut{"whole", 1, 0}, Cut{"1..4096", 1, 4096}, Cut{"1..7", 1, 7},
-                  Cut{"1", 1, 1}}) {
+  for (Cut cut : {Cut{"whole", 1, 0}, Cut{"1..4096", 1, 4096}, Cut{"1..7", 1, 7}, Cut{"1", 1, 1}}) {
     for (uint32_t seed : {1u, 2u, 3u}) {
       // Byte-at-a-time is slow; one seed covers it.
       if (cut.max_chunk == 1 && seed > 1) continue;
@@ -384,9 +383,9 @@ TEST(FullSession, RefusedExecIsReportedToTheClient) {
   EXPECT_TRUE(p.client->finished());
   EXPECT_EQ(p.client->exit_status(), 255);
   EXPECT_EQ(p.client->exec_accepted(), std::optional<bool>(false));
-  EXPECT_NE(std::find(p.client->log().begin(), p.client->log().end(),
-                      "exec request failed on channel 0"),
-            p.client->log().end())
+  EXPECT_NE(
+      std::find(p.client->log().begin(), p.client->log().end(), "exec request failed on channel 0"),
+      p.client->log().end())
       << ::testing::PrintToString(p.client->log());
   EXPECT_TRUE(t.client_stdout.empty());
   EXPECT_TRUE(t.client_stderr.empty());
