@@ -1,5 +1,9 @@
-// An in-memory client::ClientConnection <-> server-role session::Session pair: both sans-I/O
-// cores, with the test moving the bytes between them (in chunks it chooses) on a fake clock.
+// An in-memory client-role <-> server-role session::Session pair: both sans-I/O cores, with the
+// test moving the bytes between them (in chunks it chooses) on a fake clock.
+// The client side (ClientSide) does what hashi's client does around its Session: it accepts the
+// one expected host key, opens a session channel once authenticated, sends exec (or shell),
+// keeps the exit status, and disconnects once the channel closed. The test then plays the
+// client's driver through wants_stdin / write_stdin / stdin_eof / output / drained.
 // The server side (ServerSide) does what hashi-server's handler and the driver do around the
 // Session: it answers the authentication questions with a fake Authenticator (one user, one
 // authorized key), accepts session channels, hands exec/shell/subsystem/signal requests to a
@@ -19,7 +23,6 @@
 #include <vector>
 
 #include "auth/server_auth.h"
-#include "client/client_connection.h"
 #include "config/algorithms.h"
 #include "keys/key.h"
 #include "session/session.h"
@@ -86,11 +89,11 @@ struct ServerInput {
 // A server-role Session with the handler around it (see the file comment).
 class ServerSide {
  public:
-  ServerSide(transport::TransportConfig tc, FakeAuthenticator& authenticator,
-             FakeSessionHost& host, std::string peer_address, uint16_t peer_port)
-      : authenticator_(authenticator), host_(host), session_(make_config(std::move(tc),
-                                                                        peer_address,
-                                                                        peer_port)) {}
+  ServerSide(transport::TransportConfig tc, FakeAuthenticator& authenticator, FakeSessionHost& host,
+             std::string peer_address, uint16_t peer_port)
+      : authenticator_(authenticator),
+        host_(host),
+        session_(make_config(std::move(tc), peer_address, peer_port)) {}
 
   void start(TimePoint now) {
     session_.start(now);
@@ -145,8 +148,7 @@ class ServerSide {
 
  private:
   static session::SessionConfig make_config(transport::TransportConfig tc,
-                                            const std::string& peer_address,
-                                            uint16_t peer_port) {
+                                            const std::string& peer_address, uint16_t peer_port) {
     session::SessionConfig c;
     c.role = session::Role::kServer;
     c.transport = std::move(tc);
@@ -169,8 +171,7 @@ class ServerSide {
         open_[open->channel] = false;
         session_.accept_channel(open->channel);
       } else {
-        session_.reject_channel(open->channel,
-                                connection::OpenFailureReason::kUnknownChannelType,
+        session_.reject_channel(open->channel, connection::OpenFailureReason::kUnknownChannelType,
                                 "unknown channel type");
       }
     } else if (auto* r = std::get_if<session::ChannelRequestEvent>(&event)) {
@@ -218,6 +219,152 @@ class ServerSide {
   std::vector<std::string> log_;
 };
 
+// A client-role Session with what hashi's client does around it (see the file comment).
+class ClientSide {
+ public:
+  ClientSide(session::SessionConfig config, keys::PublicKey expected_host_key,
+             std::optional<std::string> command)
+      : session_(std::move(config)),
+        expected_host_key_(std::move(expected_host_key)),
+        command_(std::move(command)) {}
+
+  void start(TimePoint now) {
+    session_.start(now);
+    process();
+  }
+  transport::Status feed(ByteView data, TimePoint now) {
+    transport::Status s = session_.feed(data, now);
+    process();
+    return s;
+  }
+  session::Session& session() { return session_; }
+  transport::Transport& transport() { return session_.transport(); }
+
+  // Standard input: true while the channel takes more.
+  bool wants_stdin() const {
+    return channel_open_ && !stdin_closed_ && session_.writable(*channel_);
+  }
+  size_t write_stdin(ByteView data) {
+    if (!channel_open_ || stdin_closed_) return 0;
+    return session_.send(*channel_, data);
+  }
+  // Our stdin ended: EOF now, or right after the exec request if the channel is not open yet.
+  void stdin_eof() {
+    stdin_closed_ = true;
+    if (channel_open_ && !eof_sent_) eof_sent_ = session_.send_eof(*channel_);
+  }
+
+  // What the server's program wrote and the driver has not yet taken (stream 0 stdout,
+  // 1 stderr); drained() hands the window back.
+  ByteView output(int stream) const {
+    return channel_ ? session_.channel_input(*channel_, stream) : ByteView{};
+  }
+  void drained(int stream, size_t n) {
+    if (channel_) session_.consume_input(*channel_, stream, n);
+  }
+  // The server sent EOF or closed the channel.
+  bool output_eof() const { return output_eof_; }
+
+  // The session channel closed (or never opened) and the connection ended or is ending.
+  bool finished() const { return finished_; }
+  // The remote command's exit status; 255 if none arrived (signal, error).
+  int exit_status() const { return exit_status_; }
+  const std::optional<std::string>& exit_signal() const { return exit_signal_; }
+  // The reply to our exec (or shell) request, once it came.
+  std::optional<bool> exec_accepted() const { return exec_accepted_; }
+  // Set when the connection failed at the protocol or authentication level.
+  const std::string& error() const { return error_; }
+  // The Session's log lines and this side's own (ssh -v wording), as they happened.
+  const std::vector<std::string>& log() const { return log_; }
+
+  void process() {
+    while (auto event = session_.next_event()) handle(*event);
+  }
+
+ private:
+  void handle(session::Event& event) {
+    if (auto* q = std::get_if<session::HostKeyQuery>(&event)) {
+      session_.answer_host_key(
+          q->id, q->key == expected_host_key_
+                     ? transport::Status::ok()
+                     : transport::Status::fail(msg::DisconnectReason::kHostKeyNotVerifiable,
+                                               "unexpected host key"));
+    } else if (std::get_if<session::Authenticated>(&event)) {
+      channel_ = session_.open_channel("session");
+      if (!channel_) finish("cannot open a session channel");
+    } else if (auto* line = std::get_if<session::LogLine>(&event)) {
+      log_.push_back(line->text);
+    } else if (auto* opened = std::get_if<session::ChannelOpened>(&event)) {
+      if (opened->channel != channel_) return;
+      channel_open_ = true;
+      if (command_) {
+        session_.send_request(*channel_, {connection::ExecRequest{*command_}}, true);
+      } else {
+        session_.send_request(*channel_, {connection::ShellRequest{}}, true);
+      }
+      if (stdin_closed_) stdin_eof();
+    } else if (auto* failed = std::get_if<session::ChannelOpenFailed>(&event)) {
+      if (failed->channel == channel_) finish("channel open failed: " + failed->description);
+    } else if (auto* reply = std::get_if<session::ChannelRequestReply>(&event)) {
+      if (reply->channel != channel_ || exec_accepted_) return;
+      exec_accepted_ = reply->success;
+      if (!reply->success) {
+        log_.push_back(std::string(command_ ? "exec" : "shell") + " request failed on channel " +
+                       std::to_string(reply->channel));
+        session_.close_channel(reply->channel);
+      }
+    } else if (auto* r = std::get_if<session::ChannelRequestEvent>(&event)) {
+      if (auto* st = std::get_if<connection::ExitStatusRequest>(&r->request.body)) {
+        exit_status_ = int(st->status & 0xff);
+      } else if (auto* sig = std::get_if<connection::ExitSignalRequest>(&r->request.body)) {
+        exit_status_ = 255;
+        exit_signal_ = sig->signal_name;
+        log_.push_back("Remote command killed by signal " + sig->signal_name);
+      }
+      if (r->want_reply) session_.reply_request(r->channel, false);
+    } else if (auto* eof = std::get_if<session::ChannelEof>(&event)) {
+      if (eof->channel == channel_) output_eof_ = true;
+    } else if (auto* c = std::get_if<session::ChannelClosed>(&event)) {
+      if (c->channel != channel_) return;
+      channel_open_ = false;
+      output_eof_ = true;
+      finish("");
+    } else if (auto* g = std::get_if<session::GlobalRequest>(&event)) {
+      if (g->want_reply) session_.reply_global(g->id, false);
+    } else if (auto* closed = std::get_if<session::Closed>(&event)) {
+      channel_open_ = false;
+      if (!finished_) {
+        finished_ = true;
+        error_ = closed->why.message();
+      }
+    }
+  }
+
+  // Ends the connection: cleanly (empty `error`, as hashi does once its sessions closed) or
+  // with `error` kept for the test.
+  void finish(const std::string& error) {
+    if (finished_) return;
+    finished_ = true;
+    error_ = error;
+    session_.disconnect(msg::DisconnectReason::kByApplication, "disconnected by user");
+  }
+
+  session::Session session_;
+  keys::PublicKey expected_host_key_;
+  std::optional<std::string> command_;
+  std::optional<uint32_t> channel_;
+  bool channel_open_ = false;
+  bool stdin_closed_ = false;
+  bool eof_sent_ = false;
+  bool output_eof_ = false;
+  bool finished_ = false;
+  int exit_status_ = 255;
+  std::optional<std::string> exit_signal_;
+  std::optional<bool> exec_accepted_;
+  std::string error_;
+  std::vector<std::string> log_;
+};
+
 // A session key pair shared by every test (ed25519 keys are cheap, but not free under ASan).
 inline const keys::PrivateKey& alice_key() {
   static const keys::PrivateKey key = keys::PrivateKey::generate(keys::KeyType::kEd25519);
@@ -249,9 +396,8 @@ struct SessionPairOptions {
 struct SessionPair {
   FakeAuthenticator authenticator;
   FakeSessionHost host;
-  std::unique_ptr<client::ClientConnection> client;
+  std::unique_ptr<ClientSide> client;
   std::unique_ptr<ServerSide> server;
-  std::vector<std::string> client_debug;
   TimePoint now{};
   std::mt19937 rng{1};
   // How each stream is cut: 0 = everything at once; otherwise chunks of min_chunk..max_chunk.
@@ -269,29 +415,21 @@ struct SessionPair {
         std::make_shared<keys::PrivateKey>(test_host_key(keys::KeyType::kEd25519)));
     server = std::make_unique<ServerSide>(std::move(o.server_transport), authenticator, host,
                                           "192.0.2.1", 40000);
-    client::ClientConnectionConfig cc;
+    session::SessionConfig cc;
+    cc.role = session::Role::kClient;
     cc.transport = std::move(o.client_transport);
     cc.user = o.user;
     if (o.identity) cc.identities.push_back(std::make_shared<keys::PrivateKey>(*o.identity));
-    cc.command = o.command;
-    keys::PublicKey expected_host = test_host_key(keys::KeyType::kEd25519).public_key();
-    client = std::make_unique<client::ClientConnection>(
-        std::move(cc),
-        [expected_host](const keys::PublicKey& k) {
-          if (k == expected_host) return transport::Status::ok();
-          return transport::Status::fail(msg::DisconnectReason::kHostKeyNotVerifiable,
-                                         "unexpected host key");
-        },
-        [this](int, const std::string& m) { client_debug.push_back(m); });
+    client = std::make_unique<ClientSide>(
+        std::move(cc), test_host_key(keys::KeyType::kEd25519).public_key(), o.command);
   }
 
   transport::Transport& ct() { return client->transport(); }
   transport::Transport& st() { return server->transport(); }
 
   // Moves what `from` has pending into `feed`, cut as configured; returns the bytes taken.
-  size_t move(transport::Transport& from,
-              const std::function<transport::Status(ByteView)>& feed, transport::Status& status,
-              const std::function<void(Bytes&)>& mutate) {
+  size_t move(session::Session& from, const std::function<transport::Status(ByteView)>& feed,
+              transport::Status& status, const std::function<void(Bytes&)>& mutate) {
     ByteView out = from.pending_output();
     if (out.empty() || !status) return 0;
     Bytes data(out.begin(), out.end());
@@ -312,10 +450,12 @@ struct SessionPair {
   // One round each way; returns the bytes moved.
   size_t step() {
     server->process();
-    size_t moved =
-        move(ct(), [this](ByteView d) { return server->feed(d, now); }, server_status, {});
-    moved += move(st(), [this](ByteView d) { return ct().feed(d, now); }, client_status,
-                  server_to_client_mutate);
+    client->process();
+    size_t moved = move(client->session(), [this](ByteView d) { return server->feed(d, now); },
+                        server_status, {});
+    moved += move(
+        server->session(), [this](ByteView d) { return client->feed(d, now); }, client_status,
+        server_to_client_mutate);
     return moved;
   }
 

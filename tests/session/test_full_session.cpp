@@ -1,4 +1,4 @@
-// A real ClientConnection talking to a real server-role Session in memory: key exchange, publickey
+// A client-role Session talking to a server-role Session in memory: key exchange, publickey
 // authentication, a session channel running a command, data both ways under flow control,
 // exit-status / exit-signal, EOF and CLOSE, disconnect. The test plays both the client's driver
 // (stdin, stdout, stderr) and the program the server would have spawned.
@@ -11,10 +11,7 @@
 namespace hashi::test {
 namespace {
 
-Bytes take_all(client::OutputQueue& q) {
-  ByteView v = q.pending();
-  return Bytes(v.begin(), v.end());
-}
+Bytes take_all(ByteView v) { return Bytes(v.begin(), v.end()); }
 
 // One command's worth of traffic and both ends of it: the client's driver and the program.
 struct Transfer {
@@ -49,7 +46,7 @@ struct Transfer {
   // The client's driver: feed stdin while the channel takes it, drain stdout/stderr.
   bool client_round(SessionPair& p) {
     bool progress = false;
-    client::ClientConnection& c = *p.client;
+    ClientSide& c = *p.client;
     for (int i = 0; (pieces_per_round == 0 || i < pieces_per_round) &&
                     stdin_written < stdin_data.size() && c.wants_stdin();
          ++i) {
@@ -65,16 +62,11 @@ struct Transfer {
       progress = true;
     }
     if (client_drains_output) {
-      for (auto [q, sink] : {std::pair{&c.stdout_queue(), &client_stdout},
-                             std::pair{&c.stderr_queue(), &client_stderr}}) {
-        size_t n = q->pending().size();
-        if (n == 0) continue;
-        sink->insert(sink->end(), q->pending().begin(), q->pending().end());
-        if (q == &c.stdout_queue()) {
-          c.drained_stdout(n);
-        } else {
-          c.drained_stderr(n);
-        }
+      for (auto [stream, sink] : {std::pair{0, &client_stdout}, std::pair{1, &client_stderr}}) {
+        ByteView pending = c.output(stream);
+        if (pending.empty()) continue;
+        sink->insert(sink->end(), pending.begin(), pending.end());
+        c.drained(stream, pending.size());
         progress = true;
       }
     }
@@ -97,8 +89,8 @@ struct Transfer {
     for (int i = 0; (pieces_per_round == 0 || i < pieces_per_round) && s.output_window(ch) > 0 &&
                     (stdout_sent < stdout_data.size() || stderr_sent < stderr_data.size());
          ++i) {
-      bool err = stderr_sent < stderr_data.size() &&
-                 (stdout_sent == stdout_data.size() || rng() % 8 == 0);
+      bool err =
+          stderr_sent < stderr_data.size() && (stdout_sent == stdout_data.size() || rng() % 8 == 0);
       const Bytes& src = err ? stderr_data : stdout_data;
       size_t& sent = err ? stderr_sent : stdout_sent;
       size_t n = std::min(piece(src.size() - sent), s.output_window(ch));
@@ -153,8 +145,7 @@ void expect_complete(SessionPair& p, const Transfer& t) {
   EXPECT_TRUE(t.client_stdout == t.stdout_data) << "stdout corrupted";
   EXPECT_EQ(t.client_stderr.size(), t.stderr_data.size());
   EXPECT_TRUE(t.client_stderr == t.stderr_data) << "stderr corrupted";
-  EXPECT_TRUE(p.client->stdout_queue().eof);
-  EXPECT_TRUE(p.client->stderr_queue().eof);
+  EXPECT_TRUE(p.client->output_eof());
   // The channel closed on both sides and the session was released exactly once; nobody asked
   // for a signal.
   EXPECT_EQ(p.host.closed.size(), 1u);
@@ -172,8 +163,7 @@ TEST(FullSession, CommandRunsWithEveryStreamCutAtRandomPoints) {
     const char* name;
     size_t min_chunk, max_chunk;
   };
-  for (Cut cut : {Cut{"whole", 1, 0}, Cut{"1..4096", 1, 4096}, Cut{"1..7", 1, 7},
-                  Cut{"1", 1, 1}}) {
+  for (Cut cut : {Cut{"whole", 1, 0}, Cut{"1..4096", 1, 4096}, Cut{"1..7", 1, 7}, Cut{"1", 1, 1}}) {
     for (uint32_t seed : {1u, 2u, 3u}) {
       // Byte-at-a-time is slow; one seed covers it.
       if (cut.max_chunk == 1 && seed > 1) continue;
@@ -235,7 +225,7 @@ TEST(FullSession, FlowControlStopsTheProgramWhenTheClientDoesNotDrain) {
   t.run(p, *ch);
   EXPECT_EQ(p.server->output_window(*ch), 0u);
   EXPECT_EQ(t.stdout_sent, size_t(connection::kDefaultWindowSize));
-  EXPECT_EQ(p.client->stdout_queue().pending().size(), size_t(connection::kDefaultWindowSize));
+  EXPECT_EQ(p.client->output(0).size(), size_t(connection::kDefaultWindowSize));
   EXPECT_EQ(p.server->send_output(*ch, ByteView(t.stdout_data.data(), 1)), 0u);
 
   // The client's driver writes its stdout again: the program may go on.
@@ -281,9 +271,10 @@ TEST(FullSession, ExitSignalGivesStatus255) {
   EXPECT_EQ(p.client->error(), "");
   EXPECT_EQ(p.client->exit_status(), 255);
   EXPECT_TRUE(t.client_stdout == t.stdout_data);
-  EXPECT_NE(std::find(p.client_debug.begin(), p.client_debug.end(),
+  EXPECT_EQ(p.client->exit_signal(), std::optional<std::string>("TERM"));
+  EXPECT_NE(std::find(p.client->log().begin(), p.client->log().end(),
                       "Remote command killed by signal TERM"),
-            p.client_debug.end());
+            p.client->log().end());
 }
 
 // A "signal" channel request (RFC 4254 section 6.9) reaches the program of that channel, once,
@@ -345,7 +336,7 @@ FailedLogin failed_login(SessionPairOptions o) {
   EXPECT_TRUE(p.ct().closed());
   EXPECT_TRUE(p.st().closed());
   EXPECT_FALSE(p.client->wants_stdin());
-  EXPECT_TRUE(p.client->stdout_queue().pending().empty());
+  EXPECT_TRUE(p.client->output(0).empty());
   return {p.client->error(), p.authenticator.lookups, p.server->take_log()};
 }
 
@@ -381,7 +372,8 @@ TEST(FullSession, WrongKeyAndUnknownUserGetTheSameRefusal) {
   EXPECT_NE(f3.error.find("Permission denied"), std::string::npos) << f3.error;
 }
 
-TEST(FullSession, RefusedExecIsReportedOnStderr) {
+// The server refuses the exec: the client gets the failure reply for its request and closes.
+TEST(FullSession, RefusedExecIsReportedToTheClient) {
   SessionPair p;
   p.host.refuse = true;
   p.start();
@@ -390,9 +382,13 @@ TEST(FullSession, RefusedExecIsReportedOnStderr) {
   t.run(p, 0);
   EXPECT_TRUE(p.client->finished());
   EXPECT_EQ(p.client->exit_status(), 255);
-  std::string err(t.client_stderr.begin(), t.client_stderr.end());
-  EXPECT_NE(err.find("exec request failed"), std::string::npos) << err;
+  EXPECT_EQ(p.client->exec_accepted(), std::optional<bool>(false));
+  EXPECT_NE(
+      std::find(p.client->log().begin(), p.client->log().end(), "exec request failed on channel 0"),
+      p.client->log().end())
+      << ::testing::PrintToString(p.client->log());
   EXPECT_TRUE(t.client_stdout.empty());
+  EXPECT_TRUE(t.client_stderr.empty());
   EXPECT_TRUE(p.host.started.empty());
   EXPECT_TRUE(p.host.signals.empty());
   // The channel itself is gone, once (session_closed is about the channel, started or not).
@@ -481,7 +477,7 @@ TEST(FullSession, CorruptedServerByteIsAMacErrorAndNothingBadIsDelivered) {
       EXPECT_NE(p.client->exit_status(), 42);
       // Everything the client delivered is an exact prefix of what the program wrote.
       Bytes got = t.client_stdout;
-      Bytes rest = take_all(p.client->stdout_queue());
+      Bytes rest = take_all(p.client->output(0));
       got.insert(got.end(), rest.begin(), rest.end());
       ASSERT_LT(got.size(), t.stdout_data.size());
       EXPECT_TRUE(std::equal(got.begin(), got.end(), t.stdout_data.begin()));
