@@ -1,6 +1,5 @@
 // hashi-server: the server program, OpenSSH sshd's twin (same flags, sshd_config syntax).
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -136,45 +135,20 @@ bool check_revoked_keys_files(const config::ServerOptions& opts) {
   return ok;
 }
 
-// Signals the accept loop acts on arrive through this pipe (the handler only writes the number).
-int g_signal_pipe[2] = {-1, -1};
-
-void on_signal(int sig) {
-  const int saved_errno = errno;
-  const unsigned char byte = static_cast<unsigned char>(sig);
-  (void)!write(g_signal_pipe[1], &byte, 1);
-  errno = saved_errno;
-}
-
-bool install_signal_pipe() {
-  if (pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return false;
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &sa, nullptr);
-  return true;
-}
-
-// A connection process leaves the listener's signals and pipe behind.
-void drop_signal_pipe() {
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
-  close(g_signal_pipe[0]);
-  close(g_signal_pipe[1]);
-}
-
 // Set across a SIGHUP re-exec so that the new image neither detaches again nor changes its PID.
 constexpr char kReexecEnv[] = "HASHI_SERVER_REEXEC";
 
 // SIGHUP: re-execute with the original arguments so the configuration is read again, as sshd.
 [[noreturn]] void restart(char** argv, std::vector<asio::ip::tcp::acceptor>& listeners,
-                          const std::string& pid_file) {
+                          asio::signal_set& signals, const std::string& pid_file) {
   server::log_info("Received SIGHUP; restarting.");
   server::remove_pid_file(pid_file);
   for (auto& l : listeners) {
     std::error_code ignored;
     l.close(ignored);
   }
-  drop_signal_pipe();
+  std::error_code ignored;
+  signals.clear(ignored);  // back to the default dispositions for the new image
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -183,6 +157,99 @@ constexpr char kReexecEnv[] = "HASHI_SERVER_REEXEC";
   server::log_error("RESTART FAILED: execv /proc/self/exe: %s", std::strerror(errno));
   std::exit(255);
 }
+
+
+// The listener on the driver's io_context: every listening socket and the signals (SIGTERM and
+// SIGINT stop, SIGHUP re-executes) are waits on one io_context, no poll loop. Each accepted
+// connection is served by a forked process, as sshd does (with -d: in this process, once).
+class AcceptLoop {
+ public:
+  AcceptLoop(asio::io_context& io, std::vector<asio::ip::tcp::acceptor>& listeners, char** argv,
+             const config::ServerOptions& options, const transport::TransportConfig& tc,
+             bool debug)
+      : io_(io), listeners_(listeners), signals_(io, SIGTERM, SIGINT, SIGHUP), argv_(argv),
+        options_(options), tc_(tc), debug_(debug) {}
+
+  // Runs until a stopping signal (returns the exit status) or, with -d, until the first
+  // connection, which it serves before returning 0.
+  int run() {
+    wait_signal();
+    for (size_t i = 0; i < listeners_.size(); ++i) accept_next(i);
+    io_.run();
+    if (debug_socket_) {
+      std::error_code ignored;
+      signals_.clear(ignored);
+      signal(SIGCHLD, SIG_DFL);
+      serve(std::move(*debug_socket_));
+    }
+    return exit_status_;
+  }
+
+ private:
+  void wait_signal() {
+    signals_.async_wait([this](std::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) restart(argv_, listeners_, signals_, options_.pid_file);
+      server::log_info("Received signal %d; terminating.", sig);
+      exit_status_ = sig == SIGTERM ? 0 : 255;
+      io_.stop();
+    });
+  }
+
+  void accept_next(size_t i) {
+    listeners_[i].async_accept([this, i](std::error_code ec, asio::ip::tcp::socket sock) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) on_accept(std::move(sock));
+      if (!io_.stopped()) accept_next(i);
+    });
+  }
+
+  void on_accept(asio::ip::tcp::socket sock) {
+    net::tune_socket(sock);
+    if (debug_) {
+      debug_socket_ = std::move(sock);
+      io_.stop();
+      return;
+    }
+    // The io_context's epoll and signal pipe must not be shared with the child.
+    io_.notify_fork(asio::execution_context::fork_prepare);
+    pid_t pid = fork();
+    if (pid == 0) {
+      io_.notify_fork(asio::execution_context::fork_child);
+      std::error_code ignored;
+      signals_.clear(ignored);
+      for (auto& l : listeners_) l.close(ignored);
+      signal(SIGCHLD, SIG_DFL);
+      serve(std::move(sock));
+      _exit(0);
+    }
+    io_.notify_fork(asio::execution_context::fork_parent);
+    if (pid < 0) server::log_error("fork: %s", std::strerror(errno));
+    // The parent's copy of the socket closes as `sock` goes out of scope.
+  }
+
+  void serve(asio::ip::tcp::socket sock) {
+    std::error_code ec;
+    auto remote = sock.remote_endpoint(ec);
+    auto local = sock.local_endpoint(ec);
+    server::PeerInfo peer{peer_ip(remote), remote.port(), peer_ip(local), local.port()};
+    server::log_info("Connection from %s port %u on %s port %u", peer.remote_ip.c_str(),
+                     peer.remote_port, peer.local_ip.c_str(), peer.local_port);
+    int fd = sock.release();
+    server::serve_connection(fd, peer, options_, tc_);
+    close(fd);
+  }
+
+  asio::io_context& io_;
+  std::vector<asio::ip::tcp::acceptor>& listeners_;
+  asio::signal_set signals_;
+  char** argv_;
+  const config::ServerOptions& options_;
+  const transport::TransportConfig& tc_;
+  bool debug_;
+  std::optional<asio::ip::tcp::socket> debug_socket_;
+  int exit_status_ = 0;
+};
 
 }  // namespace
 
@@ -301,70 +368,8 @@ int main(int argc, char** argv) {
   // Connection processes are reaped by the kernel; each one restores SIGCHLD for its sessions.
   signal(SIGCHLD, SIG_IGN);
 
-  if (!install_signal_pipe()) {
-    server::log_error("pipe: %s", std::strerror(errno));
-    return 255;
-  }
-  std::vector<pollfd> fds;
-  for (auto& l : listeners) fds.push_back({l.native_handle(), POLLIN, 0});
-  fds.push_back({g_signal_pipe[0], POLLIN, 0});
-  int exit_status = 0;
-  bool running = true;
-  while (running) {
-    int rc = poll(fds.data(), nfds_t(fds.size()), -1);
-    if (rc < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (fds.back().revents & POLLIN) {
-      unsigned char sig = 0;
-      while (read(g_signal_pipe[0], &sig, 1) == 1) {
-        if (sig == SIGHUP) restart(argv, listeners, opts->pid_file);
-        server::log_info("Received signal %d; terminating.", int(sig));
-        exit_status = sig == SIGTERM ? 0 : 255;
-        running = false;
-      }
-      if (!running) break;
-    }
-    for (size_t i = 0; i < listeners.size(); ++i) {
-      if (!(fds[i].revents & POLLIN)) continue;
-      std::error_code ec;
-      asio::ip::tcp::socket sock = listeners[i].accept(ec);
-      if (ec) continue;
-      net::tune_socket(sock);
-      auto remote = sock.remote_endpoint(ec);
-      auto local = sock.local_endpoint(ec);
-      server::PeerInfo peer{peer_ip(remote), remote.port(), peer_ip(local), local.port()};
-      if (args.debug) {
-        server::log_info("Connection from %s port %u on %s port %u", peer.remote_ip.c_str(),
-                         peer.remote_port, peer.local_ip.c_str(), peer.local_port);
-        signal(SIGCHLD, SIG_DFL);
-        drop_signal_pipe();
-        int fd = sock.release();
-        server::serve_connection(fd, peer, *opts, tc);
-        close(fd);
-        server::remove_pid_file(opts->pid_file);
-        return 0;
-      }
-      pid_t pid = fork();
-      if (pid == 0) {
-        signal(SIGCHLD, SIG_DFL);
-        drop_signal_pipe();
-        for (auto& l : listeners) {
-          std::error_code ignored;
-          l.close(ignored);
-        }
-        server::log_info("Connection from %s port %u on %s port %u", peer.remote_ip.c_str(),
-                         peer.remote_port, peer.local_ip.c_str(), peer.local_port);
-        int fd = sock.release();
-        server::serve_connection(fd, peer, *opts, tc);
-        close(fd);
-        _exit(0);
-      }
-      if (pid < 0) server::log_error("fork: %s", std::strerror(errno));
-      // The parent's copy of the socket closes as `sock` goes out of scope.
-    }
-  }
+  AcceptLoop loop(io, listeners, argv, *opts, tc, args.debug > 0);
+  int exit_status = loop.run();
   for (auto& l : listeners) {
     std::error_code ignored;
     l.close(ignored);
