@@ -7,7 +7,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hashi;
   session::SessionConfig c;
   c.role = transport::Role::kClient;
-  c.transport = fuzz::all_algorithms();
+  c.transport = fuzz::all_algorithms(transport::Role::kClient);
   c.user = "alice";
   session::Session s(std::move(c));
   return fuzz::run(s, data, size);

@@ -21,7 +21,7 @@ const std::shared_ptr<const keys::PrivateKey>& host_key() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   session::SessionConfig c;
   c.role = transport::Role::kServer;
-  c.transport = fuzz::all_algorithms();
+  c.transport = fuzz::all_algorithms(transport::Role::kServer);
   c.transport.host_keys = {host_key()};
   session::Session s(std::move(c));
   return fuzz::run(s, data, size);

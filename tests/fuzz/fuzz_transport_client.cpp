@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "config/algorithms.h"
+#include "fuzz/fuzz_algorithms.h"
 #include "keys/key.h"
 #include "transport/transport.h"
 #include "wire/messages.h"
@@ -30,21 +30,7 @@ using config::supported_algorithms;
 
 constexpr auto kChunkInterval = std::chrono::milliseconds(250);
 
-std::vector<std::string> with_none(std::vector<std::string> list) {
-  list.emplace_back("none");
-  return list;
-}
-
-TransportConfig client_config() {
-  TransportConfig c;
-  c.role = Role::kClient;
-  c.kex_algorithms = supported_algorithms(AlgorithmKind::kKex);
-  c.host_key_algorithms = supported_algorithms(AlgorithmKind::kHostKey);
-  c.ciphers = with_none(supported_algorithms(AlgorithmKind::kCipher));
-  c.macs = with_none(supported_algorithms(AlgorithmKind::kMac));
-  c.rekey_interval = std::chrono::seconds(2);
-  return c;
-}
+TransportConfig client_config() { return fuzz::all_algorithms(Role::kClient); }
 
 // Trusts any host key and takes every message.
 struct AcceptAll : TransportListener {

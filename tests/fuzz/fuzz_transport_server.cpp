@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "config/algorithms.h"
+#include "fuzz/fuzz_algorithms.h"
 #include "keys/key.h"
 #include "transport/transport.h"
 #include "wire/messages.h"
@@ -37,20 +37,9 @@ const std::shared_ptr<const keys::PrivateKey>& host_key() {
   return key;
 }
 
-std::vector<std::string> with_none(std::vector<std::string> list) {
-  list.emplace_back("none");
-  return list;
-}
-
 TransportConfig server_config() {
-  TransportConfig c;
-  c.role = Role::kServer;
-  c.kex_algorithms = supported_algorithms(AlgorithmKind::kKex);
-  c.host_key_algorithms = supported_algorithms(AlgorithmKind::kHostKey);
-  c.ciphers = with_none(supported_algorithms(AlgorithmKind::kCipher));
-  c.macs = with_none(supported_algorithms(AlgorithmKind::kMac));
+  TransportConfig c = fuzz::all_algorithms(Role::kServer);
   c.host_keys = {host_key()};
-  c.rekey_interval = std::chrono::seconds(2);
   return c;
 }
 

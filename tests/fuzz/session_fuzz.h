@@ -14,29 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "config/algorithms.h"
+#include "fuzz/fuzz_algorithms.h"
 #include "session/session.h"
 
 namespace hashi::fuzz {
-
-inline std::vector<std::string> with_none(std::vector<std::string> list) {
-  list.emplace_back("none");
-  return list;
-}
-
-// Every algorithm hashi implements, plus "none" cipher and MAC last (a peer asking for them first
-// gets an unencrypted session, so the fuzzer can go past NEWKEYS).
-inline transport::TransportConfig all_algorithms() {
-  using config::AlgorithmKind;
-  using config::supported_algorithms;
-  transport::TransportConfig c;
-  c.kex_algorithms = supported_algorithms(AlgorithmKind::kKex);
-  c.host_key_algorithms = supported_algorithms(AlgorithmKind::kHostKey);
-  c.ciphers = with_none(supported_algorithms(AlgorithmKind::kCipher));
-  c.macs = with_none(supported_algorithms(AlgorithmKind::kMac));
-  c.rekey_interval = std::chrono::seconds(2);
-  return c;
-}
 
 // Says yes to everything the session asks.
 inline void agree(session::Session& s, const session::Event& e) {
